@@ -1,0 +1,98 @@
+import type { ErrorType } from '../anthropic/types.js';
+
+const STATUS_BY_TYPE: Record<ErrorType, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+export interface ProxyErrorOptions {
+  /** Stable machine-readable code, e.g. `upstream_unreachable`. */
+  code: string;
+  type: ErrorType;
+  status?: number;
+  /** Seconds the client should wait before retrying. */
+  retryAfter?: number;
+  /** What the user can do about it, e.g. `llm-proxy switch ollama`. */
+  recommendations?: string[];
+  /** The backend this error concerns, when one does. */
+  backend?: string;
+  cause?: unknown;
+}
+
+/** The one error type every layer throws; the kernel turns it into Anthropic error JSON. */
+export class ProxyError extends Error {
+  readonly code: string;
+  readonly type: ErrorType;
+  readonly status: number;
+  readonly retryAfter: number | undefined;
+  readonly recommendations: string[];
+  readonly backend: string | undefined;
+
+  constructor(message: string, options: ProxyErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProxyError';
+    this.code = options.code;
+    this.type = options.type;
+    this.status = options.status ?? STATUS_BY_TYPE[options.type];
+    this.retryAfter = options.retryAfter;
+    this.recommendations = options.recommendations ?? [];
+    this.backend = options.backend;
+  }
+
+  /** The message a client sees: the reason followed by what to do. */
+  clientMessage(): string {
+    const prefix = this.backend ? `[llm-proxy: backend "${this.backend}"] ` : '[llm-proxy] ';
+    const advice = this.recommendations.length ? ` What to do: ${this.recommendations.join('; ')}.` : '';
+    return `${prefix}${this.message}${advice}`;
+  }
+}
+
+export const invalidRequest = (message: string, code = 'invalid_request'): ProxyError =>
+  new ProxyError(message, { code, type: 'invalid_request_error' });
+
+/** Records which plugin and which hook threw, for logs; the client still sees the cause. */
+export class PluginError extends Error {
+  readonly plugin: string;
+  readonly hook: string;
+  constructor(plugin: string, hook: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`plugin "${plugin}" failed in hook "${hook}": ${reason}`, { cause });
+    this.name = 'PluginError';
+    this.plugin = plugin;
+    this.hook = hook;
+  }
+}
+
+/** A configuration problem, naming the file and the field. */
+export class ConfigError extends Error {
+  readonly file: string | undefined;
+  readonly field: string | undefined;
+  constructor(message: string, options: { file?: string; field?: string } = {}) {
+    const where = [options.file, options.field].filter(Boolean).join(': ');
+    super(where ? `${where}: ${message}` : message);
+    this.name = 'ConfigError';
+    this.file = options.file;
+    this.field = options.field;
+  }
+}
+
+/** Any thrown value as a ProxyError; unknown errors become a generic api_error (never a stack). */
+export function toProxyError(error: unknown): ProxyError {
+  if (error instanceof ProxyError) return error;
+  if (error instanceof PluginError && error.cause !== undefined) {
+    const inner = toProxyError(error.cause);
+    if (inner.code !== 'internal_error') return inner;
+  }
+  return new ProxyError('Internal proxy error; see the proxy log for details.', {
+    code: 'internal_error',
+    type: 'api_error',
+    cause: error,
+  });
+}

@@ -1,0 +1,164 @@
+import type Router from '@koa/router';
+import type { Message, MessagesRequest, StreamEvent, Usage } from '../anthropic/types.js';
+import type { ProxyError } from './errors.js';
+import type { TapOnlyHooks } from './hooks.js';
+import type { Logger } from './logger.js';
+
+/** What a provider returns: a whole message, or a stream of Anthropic events. */
+export type ProviderResponse =
+  | { kind: 'message'; message: Message }
+  | { kind: 'stream'; events: AsyncIterable<StreamEvent> };
+
+/** Plugins extend this by declaration merging to keep typed per-request state. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ContextState {}
+
+/** Quota as reported by a provider's rate-limit headers; later plugins read it. */
+export interface QuotaInfo {
+  backend: string;
+  requests?: { limit?: number; remaining?: number; resetSeconds?: number };
+  tokens?: { limit?: number; remaining?: number; resetSeconds?: number };
+  observedAt: number;
+}
+
+export type CacheStatus = 'hit' | 'miss' | 'semantic-hit' | 'bypass';
+
+export interface CacheHit {
+  status: Exclude<CacheStatus, 'miss' | 'bypass'>;
+  /** Which tier answered, e.g. `memory`, `redis`. */
+  tier: string;
+  response: ProviderResponse;
+  /** Seconds since the answer was stored. */
+  ageSeconds: number;
+}
+
+export interface RouteDecision {
+  backend: Backend;
+  /** The model name sent upstream. */
+  model: string;
+}
+
+/** The per-request object every hook receives. */
+export interface ProxyContext {
+  readonly id: string;
+  readonly endpoint: 'messages' | 'count_tokens';
+  /** The parsed request body; `transform` may replace it. */
+  body: MessagesRequest;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** Whether the client asked for a stream. */
+  readonly stream: boolean;
+  /** Aborted when the client disconnects. */
+  readonly signal: AbortSignal;
+  readonly startedAt: number;
+  readonly log: Logger;
+  route?: RouteDecision;
+  cache: { status: CacheStatus; tier?: string; ageSeconds?: number };
+  quota?: QuotaInfo;
+  /** Extra response headers plugins want sent (e.g. `x-llm-proxy-cache`). */
+  readonly responseHeaders: Record<string, string>;
+  readonly state: ContextState;
+}
+
+/** The `transform` hook sees the request before it goes upstream and the response after. */
+export type Exchange =
+  | { phase: 'request'; body: MessagesRequest }
+  | { phase: 'response'; response: ProviderResponse };
+
+export interface Outcome {
+  status: number;
+  durationMs: number;
+  backend?: string;
+  model?: string;
+  usage?: Usage;
+  stopReason?: string | null;
+  error?: ProxyError;
+  /** True when the stream reached `message_stop` (or a whole message was sent). */
+  complete: boolean;
+}
+
+export interface UpstreamCall {
+  request: MessagesRequest;
+  /** Upstream model name, already mapped by the router. */
+  model: string;
+  stream: boolean;
+  signal: AbortSignal;
+  context: ProxyContext;
+}
+
+export type HealthState = 'ok' | 'degraded' | 'down' | 'unknown';
+
+export interface BackendHealth {
+  status: HealthState;
+  latencyMs?: number;
+  detail?: string;
+  models?: string[];
+  warnings?: string[];
+}
+
+/** A configured upstream, made by a provider factory from one `backends` entry. */
+export interface Backend {
+  readonly name: string;
+  readonly type: string;
+  /** Map the model the client asked for to an upstream model name. */
+  resolveModel(requested: string): string;
+  invoke(call: UpstreamCall): Promise<ProviderResponse>;
+  health(signal?: AbortSignal): Promise<BackendHealth>;
+  listModels?(signal?: AbortSignal): Promise<string[]>;
+  close?(): Promise<void>;
+  /** A description for `status`, free of secrets (URL without credentials, model). */
+  describe(): Record<string, string | number | boolean | undefined>;
+}
+
+export interface BackendSpec {
+  name: string;
+  type: string;
+  /** The raw backend entry from the config, with `${VAR}` already interpolated. */
+  options: Readonly<Record<string, unknown>>;
+}
+
+export interface ProviderEnv {
+  logger: Logger;
+  server: ServerSettings;
+}
+
+export type ProviderFactory = (spec: BackendSpec, env: ProviderEnv) => Backend;
+
+export interface ServerSettings {
+  bodyLimitBytes: number;
+  pingIntervalMs: number;
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  shutdownGraceMs: number;
+}
+
+export interface ProviderRegistry {
+  register(type: string, factory: ProviderFactory): void;
+}
+
+export interface BackendRegistry {
+  get(name: string): Backend | undefined;
+  names(): string[];
+  readonly active: string;
+  setActive(name: string): void;
+}
+
+export interface PluginApi {
+  hooks: TapOnlyHooks;
+  logger: Logger;
+  server: ServerSettings;
+  providers: ProviderRegistry;
+  backends: BackendRegistry;
+  /** Extra HTTP endpoints (health, models, admin). */
+  router: Router;
+}
+
+export interface Plugin {
+  name: string;
+  enforce?: 'pre' | 'post';
+  dependencies?: string[];
+  apply(api: PluginApi): void | Promise<void>;
+  /** Runs after every plugin applied and every backend was built. */
+  ready?(): void | Promise<void>;
+  close?(): void | Promise<void>;
+}
