@@ -1,6 +1,11 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // Examples import the package by name, as users do; run them against the sources.
+    alias: { 'llm-proxy': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+  },
   test: {
     include: ['tests/**/*.test.ts', 'plugins/**/*.test.ts'],
     testTimeout: 30_000,

@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { Message, MessagesRequest, StreamEvent, Usage } from '../anthropic/types.js';
 import type { ProxyError } from './errors.js';
 import type { TapOnlyHooks } from './hooks.js';
@@ -151,6 +152,8 @@ export interface PluginApi {
   backends: BackendRegistry;
   /** Extra HTTP endpoints (health, models, admin). */
   router: Router;
+  /** Koa middleware that runs before every endpoint (client authentication). */
+  use(middleware: Middleware): void;
 }
 
 export interface Plugin {

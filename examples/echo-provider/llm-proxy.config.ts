@@ -1,0 +1,12 @@
+// Run: llm-proxy start --config examples/echo-provider/llm-proxy.config.ts
+import { defineConfig } from 'llm-proxy';
+import { echoProvider } from './index.js';
+
+export default defineConfig({
+  backend: 'echo',
+  port: 'auto',
+  backends: {
+    echo: { type: 'echo', model: 'echo-1' },
+  },
+  plugins: [echoProvider({ prefix: 'echo: ' })],
+});

@@ -1,0 +1,34 @@
+// Library mode: start a proxy inside your own tests, answer from canned responses, and talk
+// to it with the official Anthropic SDK. Run: npx tsx examples/library-mode.ts
+import Anthropic from '@anthropic-ai/sdk';
+import { createProxy } from 'llm-proxy';
+
+const proxy = await createProxy({
+  backend: 'canned',
+  backends: {
+    canned: {
+      type: 'scripted',
+      responses: [
+        { toolUse: { name: 'Bash', input: { command: 'echo hi' } } },
+        { text: 'The command printed hi.' },
+      ],
+    },
+  },
+  logLevel: 'warn',
+});
+await proxy.listen(0);
+
+const client = new Anthropic({ baseURL: proxy.url, apiKey: 'test' });
+const first = await client.messages.create({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 1024,
+  messages: [{ role: 'user', content: 'run echo hi' }],
+});
+console.log(first.stop_reason, first.content[0]);
+
+const second = await client.messages
+  .stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'and then?' }] })
+  .finalMessage();
+console.log(second.content[0]);
+
+await proxy.close();

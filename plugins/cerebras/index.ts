@@ -1,0 +1,114 @@
+import { ProxyError } from '../../src/kernel/errors.js';
+import type { BackendSpec, Plugin, ProviderEnv, QuotaInfo } from '../../src/kernel/types.js';
+import type { ChatCompletionRequest } from '../../src/openai/types.js';
+import { modelMappingOf, optionalString } from '../../src/plugins/backend-options.js';
+import { OpenAIBackend, openAIBaseUrl } from '../../src/plugins/openai-provider.js';
+import { parseCerebrasQuota } from './quota.js';
+
+export interface CerebrasPluginOptions {
+  /** Default API URL for every cerebras backend. */
+  apiUrl?: string;
+}
+
+export const CEREBRAS_API_URL = 'https://api.cerebras.ai/v1';
+
+/** Parameters the Cerebras API answers with 400. */
+const REJECTED = ['frequency_penalty', 'presence_penalty', 'logit_bias', 'parallel_tool_calls', 'service_tier', 'top_k'] as const;
+
+export function adjustForCerebras(request: ChatCompletionRequest): ChatCompletionRequest {
+  const out: ChatCompletionRequest = { ...request };
+  const loose: Record<string, unknown> = out as unknown as Record<string, unknown>;
+  for (const key of REJECTED) delete loose[key];
+  if (out.max_tokens !== undefined) {
+    out.max_completion_tokens = out.max_tokens;
+    delete out.max_tokens;
+  }
+  // Cerebras accepts only "auto", "none" and "required" as tool_choice.
+  if (typeof out.tool_choice === 'object' && out.tool_choice !== null) out.tool_choice = 'required';
+  return out;
+}
+
+class CerebrasBackend extends OpenAIBackend {
+  lastQuota: QuotaInfo | undefined;
+
+  override describe() {
+    const quota = this.lastQuota;
+    return {
+      ...super.describe(),
+      requestsRemainingToday: quota?.requests?.remaining,
+      tokensRemainingThisMinute: quota?.tokens?.remaining,
+    };
+  }
+}
+
+function createCerebrasBackend(spec: BackendSpec, env: ProviderEnv, defaults: CerebrasPluginOptions): CerebrasBackend {
+  const at = `backends.${spec.name}`;
+  const apiKey = optionalString(spec.options, 'apiKey', at) ?? process.env.CEREBRAS_API_KEY;
+  if (!apiKey) env.logger.warn(`backend "${spec.name}": no Cerebras API key (set CEREBRAS_API_KEY or ${at}.apiKey)`);
+  const backend: CerebrasBackend = new CerebrasBackend(
+    {
+      name: spec.name,
+      type: spec.type,
+      baseUrl: openAIBaseUrl(optionalString(spec.options, 'apiUrl', at) ?? defaults.apiUrl ?? CEREBRAS_API_URL),
+      apiKey,
+      errorFormat: 'cerebras',
+      ...modelMappingOf(spec.options, at),
+      adjustRequest: adjustForCerebras,
+      onResponse: (response, context) => {
+        const quota = parseCerebrasQuota(spec.name, response.headers);
+        if (quota) {
+          backend.lastQuota = quota;
+          context.quota = quota;
+        }
+      },
+      refineError: (error, self) => refineCerebrasError(error, self, at, apiKey !== undefined),
+    },
+    env,
+  );
+  return backend;
+}
+
+async function refineCerebrasError(error: ProxyError, backend: OpenAIBackend, at: string, hasKey: boolean): Promise<ProxyError> {
+  if (error.type === 'authentication_error') {
+    const hint = hasKey ? 'check that CEREBRAS_API_KEY (or the apiKey in the config) is current' : `set CEREBRAS_API_KEY or ${at}.apiKey`;
+    return new ProxyError(`Cerebras rejected the API key: ${error.message}`, { ...fields(error), recommendations: [hint] });
+  }
+  if (error.type === 'not_found_error' || /model/i.test(error.message) && error.type === 'invalid_request_error') {
+    const models = await backend.listModels(AbortSignal.timeout(5_000)).catch(() => []);
+    const offered = models.length ? `Cerebras offers: ${models.join(', ')}` : 'GET /v1/models on Cerebras lists the models it offers';
+    return new ProxyError(`${error.message} Cerebras retires models (qwen-3-coder-480b is gone). ${offered}.`, {
+      ...fields(error),
+      recommendations: [`set ${at}.model to one of the offered models`],
+    });
+  }
+  if (error.type === 'rate_limit_error') {
+    const wait = error.retryAfter !== undefined ? `wait ${Math.ceil(error.retryAfter)} s` : 'wait for the quota to reset';
+    return new ProxyError(`Cerebras quota exhausted: ${error.message}`, {
+      ...fields(error),
+      recommendations: [wait, 'or run `llm-proxy switch <other backend>`'],
+    });
+  }
+  return error;
+}
+
+const fields = (error: ProxyError) => ({
+  code: error.code,
+  type: error.type,
+  status: error.status,
+  retryAfter: error.retryAfter,
+  backend: error.backend,
+  cause: error,
+});
+
+/** Provider type `cerebras`: the Cerebras Inference API (OpenAI-compatible, Bearer auth). */
+export function cerebras(options: CerebrasPluginOptions = {}): Plugin {
+  return {
+    name: 'cerebras',
+    dependencies: ['openai-provider'],
+    apply({ providers }) {
+      providers.register('cerebras', (spec, env) => createCerebrasBackend(spec, env, options));
+    },
+  };
+}
+
+export default cerebras;

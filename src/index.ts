@@ -1,0 +1,15 @@
+export { createProxy, type Proxy, type ProxyOptions } from './proxy.js';
+export { defineConfig } from './config/define-config.js';
+export { loadConfig, resolveUserConfig } from './config/load.js';
+export type * from './config/types.js';
+export type * from './anthropic/types.js';
+export type * from './kernel/types.js';
+export type { Hooks, HookName, TapOnlyHooks } from './kernel/hooks.js';
+export type { Logger, LogLevel } from './kernel/logger.js';
+export { createLogger } from './kernel/logger.js';
+export { ProxyError, PluginError, ConfigError } from './kernel/errors.js';
+export { OpenAIBackend } from './plugins/openai-provider.js';
+export { AnthropicBackend } from './plugins/anthropic-provider.js';
+export { ScriptedBackend } from './plugins/scripted-provider.js';
+export { cerebras } from '../plugins/cerebras/index.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { Backends } from './backend-registry.js';
+import { ProxyError, toProxyError } from './errors.js';
+import { createHooks, tapOnly, type Hooks } from './hooks.js';
+import type { Logger } from './logger.js';
+import { describe, runPipeline } from './pipeline.js';
+import { applyPlugins, attributeTapErrors, closePlugins, orderPlugins, readyPlugins } from './plugin-driver.js';
+import { errorBody } from './send.js';
+import type { BackendSpec, Plugin, PluginApi, ServerSettings } from './types.js';
+
+export interface KernelOptions {
+  plugins: readonly Plugin[];
+  backends: readonly BackendSpec[];
+  activeBackend: string;
+  server: ServerSettings;
+  logger: Logger;
+  /** The config file, named in configuration errors. */
+  configFile?: string;
+}
+
+export const newRequestId = (): string => `req_${randomBytes(12).toString('base64url')}`;
+
+/** The Koa app, the hooks and the plugins: context, hook sequence, response, error mapping. */
+export class Kernel {
+  readonly app = new Koa();
+  readonly hooks: Hooks = createHooks();
+  readonly backends: Backends;
+  readonly plugins: Plugin[];
+  readonly #logger: Logger;
+  readonly #inFlight = new Set<Promise<unknown>>();
+
+  private constructor(options: KernelOptions) {
+    this.plugins = orderPlugins(options.plugins);
+    this.backends = new Backends(options.activeBackend);
+    this.#logger = options.logger;
+  }
+
+  static async create(options: KernelOptions): Promise<Kernel> {
+    const kernel = new Kernel(options);
+    await kernel.#boot(options);
+    return kernel;
+  }
+
+  async #boot(options: KernelOptions): Promise<void> {
+    const { app, hooks } = this;
+    app.proxy = false;
+    app.silent = true;
+    attributeTapErrors(hooks);
+    app.use(this.#errorMapper());
+
+    const router = new Router();
+    const view = tapOnly(hooks);
+    const api = (plugin: Plugin): PluginApi => ({
+      hooks: view,
+      logger: this.#logger.child({ plugin: plugin.name }),
+      server: options.server,
+      providers: this.backends,
+      backends: this.backends,
+      router,
+      use: (middleware) => app.use(middleware),
+    });
+    try {
+      await applyPlugins(this.plugins, api);
+      this.backends.build(options.backends, { logger: this.#logger, server: options.server }, options.configFile);
+      await readyPlugins(this.plugins);
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+
+    const deps = { hooks, server: options.server, logger: this.#logger };
+    router.post('/v1/messages', (koa) => this.#track(runPipeline(koa, deps, 'messages')));
+    router.post('/v1/messages/count_tokens', (koa) => this.#track(runPipeline(koa, deps, 'count_tokens')));
+    app.use(router.routes());
+  }
+
+  #errorMapper(): Koa.Middleware {
+    return async (koa, next) => {
+      const id = newRequestId();
+      koa.state.requestId = id;
+      koa.set('request-id', id);
+      try {
+        await next();
+        if (koa.status === 404 && koa.body == null && koa.respond !== false) {
+          throw new ProxyError(`No such endpoint: ${koa.method} ${koa.path}`, {
+            code: 'not_found',
+            type: 'not_found_error',
+          });
+        }
+      } catch (thrown) {
+        const error = toProxyError(thrown);
+        if (error.code === 'internal_error') this.#logger.error('unhandled error', { request: id, reason: describe(thrown) });
+        if (koa.headerSent || koa.res.writableEnded) return;
+        koa.respond = true;
+        koa.status = error.status;
+        koa.body = errorBody(error, id);
+        if (error.retryAfter !== undefined) koa.set('retry-after', String(Math.ceil(error.retryAfter)));
+      }
+    };
+  }
+
+  /** Counts open requests so shutdown can wait for them. */
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inFlight.add(work);
+    const forget = () => this.#inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Resolves when open requests finished, or after `deadlineMs`. */
+  async drain(deadlineMs: number): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, deadlineMs);
+    });
+    await Promise.race([Promise.allSettled([...this.#inFlight]), deadline]);
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    await closePlugins(this.plugins, this.#logger);
+    await this.backends.close();
+  }
+}

@@ -1,0 +1,158 @@
+import type { Context as KoaContext } from 'koa';
+import type { MessagesRequest, StreamEvent } from '../anthropic/types.js';
+import { collectMessage } from '../anthropic/accumulate.js';
+import { estimateInputTokens } from '../anthropic/estimate-tokens.js';
+import { messageToEvents } from '../anthropic/replay.js';
+import { readJsonBody } from './body.js';
+import { ProxyError, toProxyError } from './errors.js';
+import type { Hooks } from './hooks.js';
+import type { Logger } from './logger.js';
+import { errorBody, sendStream, type StreamSummary } from './send.js';
+import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings } from './types.js';
+
+export interface PipelineDeps {
+  hooks: Hooks;
+  server: ServerSettings;
+  logger: Logger;
+}
+
+/** POST /v1/messages and /v1/messages/count_tokens: the hook sequence for one request. */
+export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint: ProxyContext['endpoint']): Promise<void> {
+  const { hooks } = deps;
+  const id = koa.state.requestId as string;
+  const body = (await readJsonBody(koa.req, deps.server.bodyLimitBytes)) as MessagesRequest;
+  const aborter = new AbortController();
+  koa.res.once('close', () => {
+    if (!koa.res.writableFinished) aborter.abort();
+  });
+  const ctx: ProxyContext = {
+    id,
+    endpoint,
+    body,
+    headers: koa.req.headers,
+    stream: endpoint === 'messages' && body.stream === true,
+    signal: aborter.signal,
+    startedAt: Date.now(),
+    log: deps.logger.child({ request: id }),
+    cache: { status: 'bypass' },
+    responseHeaders: {},
+    state: {} as ContextState,
+  };
+
+  const outcome: Outcome = { status: 200, durationMs: 0, complete: false };
+  try {
+    await hooks.request.promise(ctx);
+    if (endpoint === 'count_tokens') {
+      koa.body = { input_tokens: estimateInputTokens(ctx.body) };
+      outcome.complete = true;
+      return;
+    }
+    // Everything from the cache lookup to the provider's answer runs inside the event source,
+    // so a slow upstream (a model still loading) already gets pings.
+    const produce = async (): Promise<ProviderResponse> => {
+      const response = await obtainResponse(ctx, hooks);
+      outcome.backend = ctx.route?.backend.name;
+      outcome.model = ctx.route?.model;
+      const exchange = await hooks.transform.promise({ phase: 'response', response }, ctx);
+      return exchange.phase === 'response' ? exchange.response : response;
+    };
+
+    if (ctx.stream) {
+      koa.respond = false;
+      const summary = await sendStream(eventsOf(produce), {
+        res: koa.res,
+        headers: ctx.responseHeaders,
+        pingIntervalMs: deps.server.pingIntervalMs,
+        signal: ctx.signal,
+      }).catch((error: unknown) => {
+        koa.respond = true;
+        throw error;
+      });
+      Object.assign(outcome, pickSummary(summary));
+      if (summary.error) await hooks.error.promise(ctx, summary.error).catch(() => undefined);
+    } else {
+      const response = await produce();
+      const message = response.kind === 'message' ? response.message : await collectMessage(response.events);
+      koa.set(ctx.responseHeaders);
+      koa.body = message;
+      Object.assign(outcome, { complete: true, usage: message.usage, stopReason: message.stop_reason });
+    }
+  } catch (thrown) {
+    const error = toProxyError(thrown);
+    outcome.error = error;
+    outcome.status = error.status;
+    if (error.code === 'internal_error') ctx.log.error('internal error', { reason: describe(thrown) });
+    await hooks.error.promise(ctx, error).catch(() => undefined);
+    throw error;
+  } finally {
+    outcome.durationMs = Date.now() - ctx.startedAt;
+    if (outcome.error === undefined) outcome.status = koa.respond === false ? 200 : koa.status;
+    logOutcome(ctx, outcome);
+    void hooks.respond.promise(ctx, outcome).catch((error: unknown) => {
+      ctx.log.warn('respond hook failed', { reason: describe(error) });
+    });
+  }
+}
+
+async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<ProviderResponse> {
+  const hit = await hooks.cacheLookup.promise(ctx);
+  if (hit) {
+    ctx.cache = { status: hit.status, tier: hit.tier, ageSeconds: hit.ageSeconds };
+    return hit.response;
+  }
+  const route = await hooks.route.promise(ctx);
+  if (!route) {
+    throw new ProxyError('No backend accepted this request; check the `backend` setting.', {
+      code: 'no_route',
+      type: 'invalid_request_error',
+    });
+  }
+  ctx.route = route;
+  const exchange = await hooks.transform.promise({ phase: 'request', body: ctx.body }, ctx);
+  if (exchange.phase === 'request') ctx.body = exchange.body;
+  return route.backend.invoke({
+    request: ctx.body,
+    model: route.model,
+    stream: ctx.stream,
+    signal: ctx.signal,
+    context: ctx,
+  });
+}
+
+function pickSummary(summary: StreamSummary): Partial<Outcome> {
+  return {
+    complete: summary.complete,
+    usage: summary.usage,
+    stopReason: summary.stopReason,
+    error: summary.error,
+  };
+}
+
+async function* eventsOf(produce: () => Promise<ProviderResponse>): AsyncIterable<StreamEvent> {
+  const response = await produce();
+  if (response.kind === 'stream') yield* response.events;
+  else yield* messageToEvents(response.message);
+}
+
+function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
+  const fields = {
+    status: outcome.error?.status ?? outcome.status,
+    backend: outcome.backend,
+    model: outcome.model,
+    stream: ctx.stream,
+    cache: ctx.cache.status,
+    ms: outcome.durationMs,
+    in: outcome.usage?.input_tokens,
+    out: outcome.usage?.output_tokens,
+    error: outcome.error?.code,
+  };
+  if (outcome.error) ctx.log.warn(`${ctx.endpoint} failed: ${outcome.error.message}`, fields);
+  else ctx.log.info(ctx.endpoint, fields);
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+export { errorBody };

@@ -1,0 +1,121 @@
+import type { ServerResponse } from 'node:http';
+import type { ErrorResponseBody, StreamEvent, Usage } from '../anthropic/types.js';
+import { encodeEvent } from '../anthropic/sse.js';
+import { ProxyError, toProxyError } from './errors.js';
+
+export function errorBody(error: ProxyError, requestId: string): ErrorResponseBody {
+  return { type: 'error', error: { type: error.type, message: error.clientMessage() }, request_id: requestId };
+}
+
+export interface StreamSummary {
+  complete: boolean;
+  usage?: Usage;
+  stopReason?: string | null;
+  error?: ProxyError;
+}
+
+export interface StreamOptions {
+  res: ServerResponse;
+  headers: Record<string, string>;
+  pingIntervalMs: number;
+  signal: AbortSignal;
+}
+
+const PING = encodeEvent({ type: 'ping' });
+
+/**
+ * Write Anthropic events as SSE as soon as each arrives. Headers are committed with the
+ * first event (or first ping), so a failure before then rejects and becomes an HTTP error.
+ */
+export async function sendStream(events: AsyncIterable<StreamEvent>, opts: StreamOptions): Promise<StreamSummary> {
+  const { res } = opts;
+  const iterator = events[Symbol.asyncIterator]();
+  const summary: StreamSummary = { complete: false };
+  let started = false;
+
+  const start = () => {
+    if (started) return;
+    started = true;
+    res.writeHead(200, {
+      ...opts.headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+  };
+  const write = async (chunk: string) => {
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  };
+
+  try {
+    for (;;) {
+      const next = iterator.next();
+      const result = await raceWithPings(next, opts.pingIntervalMs, async () => {
+        start();
+        await write(PING);
+      });
+      if (result.done) break;
+      const event = result.value;
+      if (opts.signal.aborted) break;
+      start();
+      observe(event, summary);
+      await write(encodeEvent(event));
+      if (event.type === 'message_stop') {
+        summary.complete = true;
+        break;
+      }
+    }
+    if (!summary.complete && !opts.signal.aborted) {
+      throw new Error('upstream stream ended before message_stop');
+    }
+  } catch (thrown) {
+    const error = toProxyError(thrown);
+    summary.error = error;
+    summary.complete = false;
+    // Nothing written yet: the caller can still send a proper HTTP error.
+    if (!started) throw error;
+    if (!res.writableEnded && !res.destroyed) {
+      await write(encodeEvent({ type: 'error', error: { type: error.type, message: error.clientMessage() } }));
+    }
+  } finally {
+    void iterator.return?.();
+  }
+  if (started && !res.writableEnded) res.end();
+  return summary;
+}
+
+function observe(event: StreamEvent, summary: StreamSummary): void {
+  if (event.type === 'message_start') summary.usage = { ...event.message.usage };
+  else if (event.type === 'message_delta') {
+    summary.usage = { ...(summary.usage ?? { input_tokens: 0 }), ...event.usage } as Usage;
+    summary.stopReason = event.delta.stop_reason;
+  } else if (event.type === 'error') {
+    throw new ProxyError(event.error.message, { code: 'upstream_stream_error', type: event.error.type });
+  }
+}
+
+async function raceWithPings<T>(next: Promise<T>, intervalMs: number, ping: () => Promise<void>): Promise<T> {
+  if (intervalMs <= 0) return next;
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const tick = new Promise<'tick'>((resolve) => {
+      timer = setTimeout(() => resolve('tick'), intervalMs);
+    });
+    const winner = await Promise.race([next, tick]);
+    clearTimeout(timer);
+    if (winner !== 'tick') return winner as T;
+    await ping();
+  }
+}

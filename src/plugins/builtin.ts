@@ -1,0 +1,41 @@
+import type { ResolvedConfig } from '../config/types.js';
+import type { Plugin } from '../kernel/types.js';
+import { VERSION } from '../version.js';
+import { cerebras } from '../../plugins/cerebras/index.js';
+import { adminEndpoint } from './admin-endpoint.js';
+import { anthropicProvider } from './anthropic-provider.js';
+import { clientAuth } from './client-auth.js';
+import { defaultRouter } from './default-router.js';
+import { healthEndpoint } from './health-endpoint.js';
+import { modelsEndpoint } from './models-endpoint.js';
+import { openaiProvider } from './openai-provider.js';
+import { requestValidation } from './request-validation.js';
+import { scriptedProvider } from './scripted-provider.js';
+import { selfHostedProvider } from './self-hosted-provider.js';
+
+/** First-party plugins a config may name as a string (`"cerebras"` or `["cerebras", {...}]`). */
+export const FIRST_PARTY: Record<string, (options: unknown) => Plugin> = {
+  cerebras: (options) => cerebras(options as Parameters<typeof cerebras>[0]),
+};
+
+/**
+ * The plugins every proxy runs, then the config's own. A config plugin with a built-in's
+ * name replaces that built-in (to pass it options).
+ */
+export function assemblePlugins(config: ResolvedConfig): Plugin[] {
+  const builtins: Plugin[] = [
+    requestValidation(),
+    clientAuth({ keys: config.auth.keys }),
+    openaiProvider(),
+    anthropicProvider(),
+    selfHostedProvider(),
+    scriptedProvider(),
+    cerebras(),
+    defaultRouter(),
+    modelsEndpoint(),
+    healthEndpoint({ version: VERSION }),
+    adminEndpoint({ version: VERSION }),
+  ];
+  const overridden = new Set(config.plugins.map((p) => p.name));
+  return [...builtins.filter((p) => !overridden.has(p.name)), ...config.plugins];
+}

@@ -1,0 +1,44 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { ProxyError } from '../kernel/errors.js';
+import type { Plugin } from '../kernel/types.js';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** The key a client sent, as `x-api-key` or `Authorization: Bearer`. */
+export function presentedKey(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const apiKey = headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey) return apiKey;
+  const auth = headers.authorization;
+  if (typeof auth === 'string' && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, '');
+  return undefined;
+}
+
+/** Whether the key matches one of the configured keys; compares digests in constant time. */
+export function keyMatches(key: string | undefined, keys: readonly Buffer[]): boolean {
+  if (key === undefined) return false;
+  const presented = digest(key);
+  let match = false;
+  for (const expected of keys) match = timingSafeEqual(presented, expected) || match;
+  return match;
+}
+
+const OPEN_PATHS = new Set(['HEAD /', 'GET /health']);
+
+/** Built-in: when client keys are configured, every request but `HEAD /` and `/health` needs one. */
+export function clientAuth(options: { keys: readonly string[] }): Plugin {
+  const keys = options.keys.map(digest);
+  return {
+    name: 'client-auth',
+    enforce: 'pre',
+    apply({ use }) {
+      if (keys.length === 0) return;
+      use(async (koa, next) => {
+        if (OPEN_PATHS.has(`${koa.method} ${koa.path}`) || keyMatches(presentedKey(koa.headers), keys)) return next();
+        throw new ProxyError('Invalid or missing API key: this proxy requires one of its client keys as x-api-key or Bearer.', {
+          code: 'invalid_client_key',
+          type: 'authentication_error',
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { resolveUserConfig } from './config/load.js';
+import type { ResolvedConfig, UserConfig } from './config/types.js';
+import { ConfigError } from './kernel/errors.js';
+import { Kernel } from './kernel/kernel.js';
+import { createLogger, type Logger, type LogSink } from './kernel/logger.js';
+import { assemblePlugins } from './plugins/builtin.js';
+
+export interface ProxyOptions {
+  logger?: Logger;
+  /** Where log lines go (default stderr); ignored when `logger` is given. */
+  logSink?: LogSink;
+}
+
+export interface Proxy {
+  readonly config: ResolvedConfig;
+  readonly kernel: Kernel;
+  /** `http://host:port` once listening. */
+  readonly url: string;
+  readonly port: number;
+  /** Port `0` or `'auto'` picks a free port. Resolves to the URL. */
+  listen(port?: number | 'auto', host?: string): Promise<string>;
+  /** Stop accepting, let open streams finish (up to `server.shutdownGraceMs`), close plugins. */
+  close(): Promise<void>;
+  switchBackend(name: string): void;
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+const isResolved = (config: UserConfig | ResolvedConfig): config is ResolvedConfig =>
+  Array.isArray((config as ResolvedConfig).sources) && typeof (config as ResolvedConfig).server?.bodyLimitBytes === 'number';
+
+/** Every secret the config or environment holds, so the logger can redact them. */
+export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
+  const secrets = new Set<string>(config.auth.keys);
+  const visit = (value: unknown, key: string) => {
+    if (typeof value === 'string' && /key|token|secret|password/i.test(key)) secrets.add(value);
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, k);
+  };
+  visit(config.backends, '');
+  for (const [name, value] of Object.entries(env)) if (value && /(_API_KEY|_TOKEN|_SECRET|PASSWORD)$/.test(name)) secrets.add(value);
+  return [...secrets].filter((s) => s.length >= 4);
+}
+
+/** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */
+export async function createProxy(config: UserConfig | ResolvedConfig, options: ProxyOptions = {}): Promise<Proxy> {
+  const resolved = isResolved(config) ? config : await resolveUserConfig(config);
+  const secrets = collectSecrets(resolved);
+  const logger =
+    options.logger ??
+    createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets });
+  const kernel = await Kernel.create({
+    plugins: assemblePlugins(resolved),
+    backends: Object.entries(resolved.backends).map(([name, options]) => ({
+      name,
+      type: options.type,
+      options: options as unknown as Readonly<Record<string, unknown>>,
+    })),
+    activeBackend: resolved.backend,
+    server: resolved.server,
+    logger,
+    configFile: resolved.filepath,
+  });
+
+  let server: Server | undefined;
+  const sockets = new Set<Socket>();
+  let closing: Promise<void> | undefined;
+
+  const proxy: Proxy = {
+    config: resolved,
+    kernel,
+    get port() {
+      const address = server?.address() as AddressInfo | null | undefined;
+      if (!address) throw new Error('the proxy is not listening; call listen() first');
+      return address.port;
+    },
+    get url() {
+      const address = server?.address() as AddressInfo | null | undefined;
+      if (!address) throw new Error('the proxy is not listening; call listen() first');
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${host}:${address.port}`;
+    },
+    async listen(port = resolved.port, host = resolved.host) {
+      if (!LOOPBACK_HOSTS.has(host) && resolved.auth.keys.length === 0) {
+        throw new ConfigError(
+          `refusing to listen on ${host} without client keys: anyone who reaches it could spend your backends. Set auth.keys or LLM_PROXY_API_KEYS, or listen on 127.0.0.1`,
+          { field: 'auth.keys' },
+        );
+      }
+      server = createServer(kernel.app.callback());
+      server.keepAliveTimeout = 65_000;
+      server.requestTimeout = 0;
+      server.on('connection', (socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port === 'auto' ? 0 : port, host, () => {
+          server!.off('error', reject);
+          resolve();
+        });
+      });
+      logger.debug('listening', { url: proxy.url });
+      return proxy.url;
+    },
+    close() {
+      closing ??= (async () => {
+        if (server) {
+          const stopped = new Promise<void>((resolve) => server!.close(() => resolve()));
+          server.closeIdleConnections();
+          await kernel.drain(resolved.server.shutdownGraceMs);
+          for (const socket of sockets) socket.destroy();
+          await stopped;
+        }
+        await kernel.close();
+      })();
+      return closing;
+    },
+    switchBackend(name) {
+      kernel.backends.setActive(name);
+      logger.info(`active backend is now ${name}`);
+    },
+  };
+  return proxy;
+}
