@@ -26,15 +26,15 @@ describe('cerebras plugin against a Cerebras-speaking server', () => {
       chunks: openaiTextChunks('fast answer'),
       rateLimit: { remainingRequestsDay: 99, remainingTokensMinute: 5000 },
     });
-    const message = await px.client.messages.create({
+    const res = await postMessages(px.url, {
       model: 'claude-sonnet-4-5',
-      max_tokens: 16000,
+      max_tokens: 64000,
       top_k: 5,
       tools: [{ name: 'Bash', input_schema: { type: 'object', properties: {} } }],
       tool_choice: { type: 'auto', disable_parallel_tool_use: true },
       messages: [{ role: 'user', content: 'hi' }],
     });
-    expect(message.content).toEqual([{ type: 'text', text: 'fast answer' }]);
+    expect(JSON.parse(res.text).content).toEqual([{ type: 'text', text: 'fast answer' }]);
     const sent = upstream.chatRequests[0]!;
     expect(sent.headers.authorization).toBe(`Bearer ${KEY}`);
     const body = sent.body as Record<string, unknown>;
@@ -42,7 +42,7 @@ describe('cerebras plugin against a Cerebras-speaking server', () => {
     expect(body.top_k).toBeUndefined();
     expect(body.parallel_tool_calls).toBeUndefined();
     expect(body.max_tokens).toBeUndefined();
-    expect(body.max_completion_tokens).toBe(16000);
+    expect(body.max_completion_tokens).toBe(64000);
     const status = (await (await fetch(`${px.url}/_llm-proxy/status`)).json()) as { backends: Record<string, Record<string, unknown>> };
     expect(status.backends.cerebras).toMatchObject({ requestsRemainingToday: 99, tokensRemainingThisMinute: 5000, apiKey: 'set' });
     expect(JSON.stringify(status)).not.toContain(KEY);

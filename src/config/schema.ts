@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { ConfigError } from '../kernel/errors.js';
+import { parseBodyLimit } from './body-limit.js';
+import type { PluginEntry, UserConfig } from './types.js';
+
+// Missing fields read "Required" rather than "expected string, received undefined".
+const errorMap: z.core.$ZodErrorMap = (issue) => (issue.input === undefined ? 'Required' : undefined);
+
+/** A fixed message for a present-but-invalid value; a missing one still reads "Required". */
+const says = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'Required' : message);
+
+const httpUrl = z.url({ protocol: /^https?$/, error: says('must be an http:// or https:// URL') });
+const headers = z.record(z.string(), z.string()).optional();
+const secret = z.string().optional();
+
+const modelMapping = {
+  model: z.string().min(1).optional(),
+  models: z.record(z.string(), z.string()).optional(),
+  maxTokens: z.number().int().positive().optional(),
+};
+
+/** Type-specific checks for the first-party backend types; other types validate their own options. */
+const KNOWN_BACKENDS: Record<string, z.ZodType> = {
+  cerebras: z.looseObject({ apiKey: secret, apiUrl: httpUrl.optional() }),
+  openai: z.looseObject({ url: httpUrl, apiKey: secret, headers }),
+  anthropic: z.looseObject({ url: httpUrl.optional(), apiKey: secret, headers }),
+  'self-hosted': z.looseObject({
+    url: httpUrl,
+    format: z.enum(['anthropic', 'openai']).optional(),
+    apiKey: secret,
+    headers,
+  }),
+  scripted: z.looseObject({
+    responses: z.array(z.record(z.string(), z.unknown())).min(1, 'must list at least one response'),
+  }),
+};
+
+export const backendSchema = z
+  .looseObject({ type: z.string().min(1), ...modelMapping })
+  .superRefine((backend, ctx) => {
+    const specific = KNOWN_BACKENDS[backend.type];
+    if (!specific) return;
+    const result = specific.safeParse(backend, { error: errorMap });
+    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+  });
+
+const PORT = 'must be a port number (0-65535) or "auto"';
+const portNumber = z.number().int(PORT).min(0, PORT).max(65535, PORT);
+export const portSchema = z.union(
+  [
+    portNumber,
+    z.literal('auto'),
+    // Legacy configs wrote the port as a string ("8000").
+    z.string().regex(/^\d+$/).transform(Number).pipe(portNumber),
+  ],
+  { error: PORT },
+);
+
+const ms = z.number().int().nonnegative().optional();
+
+export const serverSchema = z.strictObject({
+  bodyLimit: z
+    .union([z.number(), z.string()])
+    .refine((value) => parseBodyLimit(value) !== undefined, {
+      error: says('must be a positive number of bytes or a size like "32mb" or "512kb"'),
+    })
+    .optional(),
+  pingIntervalMs: ms,
+  connectTimeoutMs: ms,
+  firstByteTimeoutMs: ms,
+  idleTimeoutMs: ms,
+  shutdownGraceMs: ms,
+});
+
+export const userConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  backend: z.string().min(1).optional(),
+  port: portSchema.optional(),
+  host: z.string().min(1).optional(),
+  backends: z.record(z.string(), backendSchema).optional(),
+  // Loose on purpose: entries are resolved (and their options validated) by the plugins themselves.
+  plugins: z.array(z.custom<PluginEntry>(() => true)).optional(),
+  server: serverSchema.optional(),
+  auth: z.strictObject({ keys: z.array(z.string().min(1)).optional() }).optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
+  logFormat: z.enum(['json', 'pretty']).optional(),
+});
+
+export interface ValidationResult {
+  config: UserConfig;
+  /** Unknown keys that were ignored, each naming the file. */
+  warnings: string[];
+}
+
+/**
+ * Validates one (interpolated) config layer. Unknown keys are dropped with a warning; anything
+ * else throws a ConfigError naming `file` and the field path. Messages never carry secret values.
+ */
+export function validateUserConfig(value: unknown, file: string): ValidationResult {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ConfigError('the configuration must be an object', { file });
+  }
+  const warnings: string[] = [];
+  let input: unknown = value;
+  let result = userConfigSchema.safeParse(input, { error: errorMap });
+  if (!result.success) {
+    const unknown = result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
+    for (const issue of unknown) {
+      for (const key of issue.keys) {
+        warnings.push(`${file}: unknown key "${formatPath([...issue.path, key])}" ignored`);
+      }
+      input = omitAt(input, issue.path, issue.keys);
+    }
+    if (unknown.length > 0) result = userConfigSchema.safeParse(input, { error: errorMap });
+  }
+  if (!result.success) throw toConfigError(result.error.issues, file, value);
+  const { $schema: _schema, ...config } = result.data;
+  // The schema checked every field UserConfig declares; backends and plugins keep their own shapes.
+  return { config: config as UserConfig, warnings };
+}
+
+function toConfigError(issues: readonly z.core.$ZodIssue[], file: string, input: unknown): ConfigError {
+  const secrets = collectSecretValues(input);
+  const lines = issues.map((issue) => ({ field: formatPath(issue.path), message: redact(issue.message, secrets) }));
+  const [first, ...rest] = lines;
+  const message = [first?.message ?? 'invalid configuration', ...rest.map((l) => `\n  - ${l.field}: ${l.message}`)].join('');
+  return new ConfigError(message, { file, field: first?.field || undefined });
+}
+
+/** `backends.vast-ai.url`, `plugins[2]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else {
+      const key = String(segment);
+      out += /^[\w$-]+$/.test(key) ? (out ? `.${key}` : key) : `[${JSON.stringify(key)}]`;
+    }
+  }
+  return out;
+}
+
+const SECRET_KEY = /key|token|secret|password|authorization|credential/i;
+
+/** Every string under a secret-looking key (apiKey, auth.keys, headers), for redaction. */
+export function collectSecretValues(value: unknown, underSecret = false, found = new Set<string>()): Set<string> {
+  if (typeof value === 'string') {
+    if (underSecret && value.length >= 4) found.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectSecretValues(item, underSecret, found);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      collectSecretValues(item, underSecret || SECRET_KEY.test(key) || key === 'headers', found);
+    }
+  }
+  return found;
+}
+
+export function redact(message: string, secrets: Iterable<string>): string {
+  let out = message;
+  for (const secretValue of secrets) out = out.split(secretValue).join('[redacted]');
+  return out;
+}
+
+function omitAt(value: unknown, path: readonly PropertyKey[], keys: readonly string[]): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const [head, ...tail] = path;
+  if (Array.isArray(value)) {
+    return typeof head === 'number' ? value.map((item, i) => (i === head ? omitAt(item, tail, keys) : item)) : value;
+  }
+  const copy: Record<PropertyKey, unknown> = { ...value };
+  if (head === undefined) for (const key of keys) delete copy[key];
+  else copy[head] = omitAt(copy[head], tail, keys);
+  return copy;
+}
