@@ -5,7 +5,7 @@ import type { ResolvedConfig, UserConfig } from './config/types.js';
 import { ConfigError } from './kernel/errors.js';
 import { Kernel } from './kernel/kernel.js';
 import { createLogger, type Logger, type LogSink } from './kernel/logger.js';
-import { assemblePlugins } from './plugins/builtin.js';
+import { assemblePlugins, pluginResolver } from './plugins/builtin.js';
 
 export interface ProxyOptions {
   logger?: Logger;
@@ -45,7 +45,7 @@ export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
 
 /** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */
 export async function createProxy(config: UserConfig | ResolvedConfig, options: ProxyOptions = {}): Promise<Proxy> {
-  const resolved = isResolved(config) ? config : await resolveUserConfig(config);
+  const resolved = isResolved(config) ? config : await resolveUserConfig(config, { pluginResolver });
   const secrets = collectSecrets(resolved);
   const logger =
     options.logger ??

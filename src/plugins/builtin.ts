@@ -1,3 +1,4 @@
+import { defaultPluginResolver, type PluginResolver } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import type { Plugin } from '../kernel/types.js';
 import { VERSION } from '../version.js';
@@ -39,3 +40,9 @@ export function assemblePlugins(config: ResolvedConfig): Plugin[] {
   const overridden = new Set(config.plugins.map((p) => p.name));
   return [...builtins.filter((p) => !overridden.has(p.name)), ...config.plugins];
 }
+
+/** Resolves first-party plugin names (`"cerebras"`), then anything else as a module. */
+export const pluginResolver: PluginResolver = async (name, options, fromDir) => {
+  const firstParty = FIRST_PARTY[name];
+  return firstParty ? firstParty(options) : defaultPluginResolver(name, options, fromDir);
+};
