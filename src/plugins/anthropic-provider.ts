@@ -1,13 +1,12 @@
 import type { Message, StreamEvent } from '../anthropic/types.js';
 import { ProxyError } from '../kernel/errors.js';
 import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, UpstreamCall } from '../kernel/types.js';
-import { UpstreamClient } from '../upstream/http-client.js';
+import { UpstreamClient, redactUrl } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
 import { modelMappingOf, optionalString, optionalStringRecord } from './backend-options.js';
 import { createModelResolver } from './model-mapping.js';
-import { redactUrl } from './openai-provider.js';
 
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
 

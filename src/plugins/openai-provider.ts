@@ -13,7 +13,7 @@ import type {
 import { toOpenAIRequest } from '../openai/request.js';
 import { translateOpenAIStream } from '../openai/stream.js';
 import type { ChatCompletionChunk, ChatCompletionRequest } from '../openai/types.js';
-import { UpstreamClient, type UpstreamResponse } from '../upstream/http-client.js';
+import { UpstreamClient, redactUrl, type UpstreamResponse } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
@@ -118,18 +118,6 @@ export class OpenAIBackend implements Backend {
 
   close(): Promise<void> {
     return this.client.close();
-  }
-}
-
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return '[invalid url]';
   }
 }
 

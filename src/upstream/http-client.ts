@@ -1,0 +1,362 @@
+import { Pool, errors } from 'undici';
+import { ProxyError } from '../kernel/errors.js';
+
+export interface UpstreamClientOptions {
+  backend: string;
+  /** May carry a path prefix and query (`https://host/v2/abc/openai/v1?api-version=1`). */
+  baseUrl: string;
+  connectTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** Sent with every request; per-request headers win. */
+  headers?: Record<string, string>;
+}
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  /** Appended to the base URL's path; may carry its own query. */
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** The caller's signal: aborting it aborts the upstream request (`client_closed`). */
+  signal?: AbortSignal;
+  /**
+   * Deadline for the whole exchange, body included (`upstream_timeout`). When set it replaces
+   * firstByteTimeoutMs for this request; connect and idle timeouts still apply.
+   */
+  timeoutMs?: number;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Streamed as it arrives; transport failures surface here as ProxyError. */
+  body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+  json<T>(): Promise<T>;
+}
+
+type AbortReason = 'caller' | 'deadline';
+
+interface FailureContext {
+  backend: string;
+  origin: string;
+  target: string;
+  phase: 'request' | 'body';
+  reason: AbortReason | undefined;
+  timeoutMs: number | undefined;
+  settings: Pick<UpstreamClientOptions, 'connectTimeoutMs' | 'firstByteTimeoutMs' | 'idleTimeoutMs'>;
+}
+
+/** One keep-alive connection pool per backend. */
+export class UpstreamClient {
+  readonly backend: string;
+  /** The base URL without credentials or query, safe for logs and messages. */
+  readonly safeBaseUrl: string;
+  private readonly pool: Pool;
+  private readonly origin: string;
+  private readonly prefix: string;
+  private readonly baseQuery: string;
+  private readonly defaultHeaders: Record<string, string>;
+  private readonly settings: FailureContext['settings'];
+
+  constructor(opts: UpstreamClientOptions) {
+    this.backend = opts.backend;
+    let url: URL;
+    try {
+      url = new URL(opts.baseUrl);
+    } catch (cause) {
+      throw new ProxyError(`the base URL of backend "${opts.backend}" is not a valid URL`, {
+        code: 'invalid_base_url',
+        type: 'api_error',
+        backend: opts.backend,
+        recommendations: ['set the backend URL to an absolute http(s) URL such as http://127.0.0.1:11434/v1'],
+        cause,
+      });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ProxyError(`the base URL of backend "${opts.backend}" must use http or https, not ${url.protocol}`, {
+        code: 'invalid_base_url',
+        type: 'api_error',
+        backend: opts.backend,
+      });
+    }
+    this.origin = url.origin;
+    this.prefix = url.pathname.replace(/\/+$/, '');
+    this.baseQuery = url.search.slice(1);
+    this.safeBaseUrl = this.origin + this.prefix;
+    this.defaultHeaders = lowerKeys(opts.headers ?? {});
+    if ((url.username || url.password) && this.defaultHeaders.authorization === undefined) {
+      const userinfo = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      this.defaultHeaders.authorization = `Basic ${Buffer.from(userinfo).toString('base64')}`;
+    }
+    this.settings = {
+      connectTimeoutMs: opts.connectTimeoutMs,
+      firstByteTimeoutMs: opts.firstByteTimeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+    };
+    this.pool = new Pool(this.origin, {
+      connect: { timeout: opts.connectTimeoutMs },
+      headersTimeout: opts.firstByteTimeoutMs,
+      bodyTimeout: opts.idleTimeoutMs,
+    });
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const [pathOnly, pathQuery = ''] = splitOnce(req.path, '?');
+    const fullPath = joinPath(this.prefix, pathOnly);
+    const query = [this.baseQuery, pathQuery].filter(Boolean).join('&');
+    const ctx: FailureContext = {
+      backend: this.backend,
+      origin: this.origin,
+      target: this.origin + fullPath,
+      phase: 'request',
+      reason: undefined,
+      timeoutMs: req.timeoutMs,
+      settings: this.settings,
+    };
+
+    const controller = new AbortController();
+    const onCallerAbort = (): void => {
+      ctx.reason ??= 'caller';
+      controller.abort(req.signal?.reason);
+    };
+    const timer =
+      req.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            ctx.reason ??= 'deadline';
+            controller.abort(new Error('deadline'));
+          }, req.timeoutMs);
+    const cleanup = (): void => {
+      if (timer) clearTimeout(timer);
+      req.signal?.removeEventListener('abort', onCallerAbort);
+    };
+    if (req.signal?.aborted) onCallerAbort();
+    else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+
+    const headers = { ...this.defaultHeaders, ...lowerKeys(req.headers ?? {}) };
+    if (req.body !== undefined) headers['content-type'] ??= 'application/json';
+
+    let data: Awaited<ReturnType<Pool['request']>>;
+    try {
+      data = await this.pool.request({
+        method: req.method,
+        path: query ? `${fullPath}?${query}` : fullPath,
+        headers,
+        body: req.body ?? null,
+        signal: controller.signal,
+        // With a deadline, a slow first byte is expected (non-streaming answers): the deadline rules.
+        ...(req.timeoutMs === undefined ? {} : { headersTimeout: 0 }),
+      });
+    } catch (error) {
+      cleanup();
+      throw transportError(error, ctx);
+    }
+
+    const raw = data.body;
+    async function* stream(): AsyncGenerator<Uint8Array> {
+      ctx.phase = 'body';
+      let finished = false;
+      try {
+        for await (const chunk of raw) yield chunk as Uint8Array;
+        finished = true;
+      } catch (error) {
+        throw transportError(error, ctx);
+      } finally {
+        cleanup();
+        // A consumer that stops early must release the connection (destroying it aborts upstream).
+        if (!finished && !raw.destroyed) raw.destroy();
+      }
+    }
+    const body = stream();
+    const text = async (): Promise<string> => {
+      const decoder = new TextDecoder();
+      let out = '';
+      for await (const chunk of body) out += decoder.decode(chunk, { stream: true });
+      return out + decoder.decode();
+    };
+
+    return {
+      status: data.statusCode,
+      headers: flattenHeaders(data.headers),
+      body,
+      text,
+      async json<T>(): Promise<T> {
+        const content = await text();
+        try {
+          return JSON.parse(content) as T;
+        } catch (cause) {
+          throw new ProxyError(
+            `${ctx.target} answered HTTP ${data.statusCode} with a body that is not JSON: ${JSON.stringify(content.slice(0, 200))}`,
+            { code: 'upstream_malformed', type: 'api_error', status: 502, backend: ctx.backend, cause },
+          );
+        }
+      },
+    };
+  }
+
+  /** Waits briefly for open requests, then destroys what is left (shutdown already drained). */
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), 1_000);
+    });
+    const result = await Promise.race([this.pool.close().then(() => 'closed' as const), late]);
+    clearTimeout(timer);
+    if (result === 'late') await this.pool.destroy();
+  }
+}
+
+function transportError(error: unknown, ctx: FailureContext): ProxyError {
+  if (error instanceof ProxyError) return error;
+  const base = { backend: ctx.backend, cause: error };
+
+  if (ctx.reason === 'caller') {
+    return new ProxyError(`the client closed the request; the upstream request to ${ctx.target} was aborted`, {
+      ...base,
+      code: 'client_closed',
+      type: 'api_error',
+      status: 499,
+    });
+  }
+  if (ctx.reason === 'deadline') {
+    return new ProxyError(`${ctx.target} did not complete within ${ctx.timeoutMs} ms (the request's deadline)`, {
+      ...base,
+      code: 'upstream_timeout',
+      type: 'timeout_error',
+      status: 504,
+      recommendations: ['retry; if the backend is just slow, raise the timeout for this call'],
+    });
+  }
+
+  const code = errorCode(error);
+  const { connectTimeoutMs, firstByteTimeoutMs, idleTimeoutMs } = ctx.settings;
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return timeout(`connecting to ${ctx.origin} timed out after ${connectTimeoutMs} ms (server.connectTimeoutMs)`, base, [
+        `check that the backend is running and reachable at ${ctx.origin}`,
+        'raise server.connectTimeoutMs if the network is slow',
+      ]);
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return timeout(`${ctx.target} sent no response headers within ${firstByteTimeoutMs} ms (server.firstByteTimeoutMs)`, base, [
+        'the model may still be loading or the backend is overloaded; retry shortly',
+        'raise server.firstByteTimeoutMs for slow self-hosted models',
+      ]);
+    case 'UND_ERR_BODY_TIMEOUT':
+      return timeout(`the response from ${ctx.target} went silent for more than ${idleTimeoutMs} ms (server.idleTimeoutMs)`, base, [
+        'retry; the backend may have stalled',
+        'raise server.idleTimeoutMs if the backend pauses long between tokens',
+      ]);
+    case 'ECONNREFUSED':
+      return unreachable(`connection refused by ${ctx.origin} (nothing is listening there)`, base, [
+        `start the backend or fix its URL (currently ${ctx.origin})`,
+      ]);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_FAIL':
+      return unreachable(`could not resolve the host of ${ctx.origin} (DNS ${code})`, base, [
+        'check the hostname in the backend URL and your network/DNS',
+      ]);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return unreachable(`${ctx.origin} is unreachable from this machine (${code})`, base, [
+        'check the network path, VPN or firewall to the backend',
+      ]);
+  }
+  if (code && /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+    return new ProxyError(`TLS handshake with ${ctx.origin} failed (${code})`, {
+      ...base,
+      code: 'upstream_tls_error',
+      type: 'api_error',
+      status: 502,
+      recommendations: ['check the backend certificate; for a private CA set NODE_EXTRA_CA_CERTS'],
+    });
+  }
+  if (error instanceof errors.HTTPParserError || code?.startsWith('HPE_') || code === 'UND_ERR_HEADERS_OVERFLOW') {
+    return new ProxyError(`${ctx.target} sent an invalid HTTP response${code ? ` (${code})` : ''}`, {
+      ...base,
+      code: 'upstream_malformed',
+      type: 'api_error',
+      status: 502,
+      recommendations: ['check that the backend URL points at an HTTP API server (not a proxy or another protocol)'],
+    });
+  }
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'ERR_INVALID_CHAR' || code === 'ERR_INVALID_ARG_TYPE') {
+    return new ProxyError(`the request to ${ctx.target} could not be sent: invalid header or argument (${code})`, {
+      ...base,
+      code: 'upstream_request_invalid',
+      type: 'api_error',
+      status: 500,
+      recommendations: ['check the backend headers and API key for stray characters such as newlines'],
+    });
+  }
+  const what = ctx.phase === 'body' ? `while streaming the response from ${ctx.target}` : `before ${ctx.target} answered`;
+  return new ProxyError(`the connection to ${ctx.origin} was closed ${what}${code ? ` (${code})` : ''}`, {
+    ...base,
+    code: 'upstream_disconnected',
+    type: 'api_error',
+    status: 502,
+    recommendations: ['retry; if it keeps happening, check the backend logs (it may have crashed or run out of memory)'],
+  });
+}
+
+function timeout(message: string, base: { backend: string; cause: unknown }, recommendations: string[]): ProxyError {
+  return new ProxyError(message, { ...base, code: 'upstream_timeout', type: 'timeout_error', status: 504, recommendations });
+}
+
+function unreachable(message: string, base: { backend: string; cause: unknown }, recommendations: string[]): ProxyError {
+  return new ProxyError(message, { ...base, code: 'upstream_unreachable', type: 'api_error', status: 502, recommendations });
+}
+
+/** Node's happy-eyeballs connect throws an AggregateError whose members carry the code. */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  if (error instanceof AggregateError) {
+    for (const inner of error.errors) {
+      const innerCode = errorCode(inner);
+      if (innerCode) return innerCode;
+    }
+  }
+  const cause = (error as { cause?: unknown }).cause;
+  return cause === undefined || cause === error ? undefined : errorCode(cause);
+}
+
+function joinPath(prefix: string, path: string): string {
+  const tail = path.replace(/^\/+/, '');
+  return tail ? `${prefix}/${tail}` : prefix || '/';
+}
+
+function splitOnce(text: string, separator: string): [string, string?] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text] : [text.slice(0, at), text.slice(at + 1)];
+}
+
+function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) out[key.toLowerCase()] = value;
+  return out;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== undefined) out[key.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** `https://user:pass@host/p?key=x` -> `https://host/p`, for messages and logs. */
+export function redactUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    return url.origin + url.pathname.replace(/\/+$/, '');
+  } catch {
+    return '[invalid URL]';
+  }
+}

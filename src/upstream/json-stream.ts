@@ -1,0 +1,32 @@
+import { ProxyError } from '../kernel/errors.js';
+
+const isDoneDefault = (data: string): boolean => data.trim() === '[DONE]';
+
+/**
+ * JSON.parse each event's data until the end marker (`[DONE]` by default). Events with empty
+ * data (keep-alives) are skipped. The parsed value is trusted to be `T`; validate downstream.
+ */
+export async function* parseJSONEvents<T>(
+  events: AsyncIterable<{ data: string }>,
+  opts: { backend: string; isDone?: (data: string) => boolean },
+): AsyncIterable<T> {
+  const isDone = opts.isDone ?? isDoneDefault;
+  for await (const { data } of events) {
+    if (isDone(data)) return;
+    if (!data.trim()) continue;
+    let value: T;
+    try {
+      value = JSON.parse(data) as T;
+    } catch (cause) {
+      throw new ProxyError(`the backend streamed a chunk that is not valid JSON: ${JSON.stringify(data.slice(0, 200))}`, {
+        code: 'upstream_malformed',
+        type: 'api_error',
+        status: 502,
+        backend: opts.backend,
+        recommendations: ['check that the backend URL points at an OpenAI-compatible (or Anthropic) API'],
+        cause,
+      });
+    }
+    yield value;
+  }
+}

@@ -1,0 +1,234 @@
+import type { ErrorType } from '../anthropic/types.js';
+import { ProxyError } from '../kernel/errors.js';
+import type { UpstreamResponse } from './http-client.js';
+
+const MAX_ERROR_BODY = 64 * 1024;
+const MAX_MESSAGE = 500;
+
+const ERROR_TYPES = new Set<string>([
+  'invalid_request_error',
+  'authentication_error',
+  'permission_error',
+  'not_found_error',
+  'request_too_large',
+  'rate_limit_error',
+  'api_error',
+  'overloaded_error',
+  'timeout_error',
+]);
+
+interface ParsedError {
+  message: string;
+  type?: string;
+  code?: string;
+}
+
+/**
+ * Turns a non-2xx upstream response into a ProxyError. Reads at most 64 KB of the body and
+ * discards the rest. For `anthropic` backends a recognised Anthropic error type in the body wins
+ * over the status mapping (e.g. 403 `permission_error` passes through).
+ */
+export async function errorFromUpstream(
+  res: UpstreamResponse,
+  opts: { backend: string; format: 'openai' | 'anthropic' | 'cerebras' },
+): Promise<ProxyError> {
+  const parsed = parseErrorBody(await readBounded(res.body, MAX_ERROR_BODY));
+  const status = res.status;
+  const retryAfter = parseRetryAfter(res.headers);
+  let { type, proxyStatus, recommendations } = classify(status, `${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`);
+  if (opts.format === 'anthropic' && parsed.type && ERROR_TYPES.has(parsed.type) && parsed.type !== 'api_error') {
+    type = parsed.type as ErrorType;
+    if (type === 'overloaded_error') proxyStatus = 529;
+  }
+  if (type === 'rate_limit_error' && retryAfter !== undefined) {
+    recommendations = [`wait ${retryAfter} s before retrying`, ...recommendations];
+  }
+
+  const label = [parsed.type, parsed.code].filter((part) => part && part !== String(status)).join('/');
+  const detail = parsed.message ? `: ${parsed.message}` : ' with an empty body';
+  return new ProxyError(`upstream returned HTTP ${status}${label ? ` (${label})` : ''}${detail}`, {
+    code: `upstream_${status}`,
+    type,
+    status: proxyStatus,
+    backend: opts.backend,
+    recommendations,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
+  });
+}
+
+function classify(
+  status: number,
+  bodyText: string,
+): { type: ErrorType; proxyStatus: number; recommendations: string[] } {
+  switch (status) {
+    case 401:
+    case 403:
+      return {
+        type: 'authentication_error',
+        proxyStatus: status,
+        recommendations: [
+          "the backend rejected the proxy's API key: check the API key configured for this backend (its apiKey field or the environment variable it references)",
+        ],
+      };
+    case 404:
+      return {
+        type: 'not_found_error',
+        proxyStatus: 404,
+        recommendations: ['check the model name and the backend URL (including its path prefix, e.g. /v1)'],
+      };
+    case 408:
+    case 504:
+      return { type: 'timeout_error', proxyStatus: 504, recommendations: ['retry; the backend timed out'] };
+    case 413:
+      return {
+        type: 'request_too_large',
+        proxyStatus: 413,
+        recommendations: ['shorten the conversation (e.g. /compact in Claude Code) or use a model with a larger context'],
+      };
+    case 429:
+      return {
+        type: 'rate_limit_error',
+        proxyStatus: 429,
+        recommendations: ['slow down, or switch to another backend while the limit resets'],
+      };
+    case 529:
+      return { type: 'overloaded_error', proxyStatus: 529, recommendations: ['the backend is overloaded; retry later'] };
+    case 503:
+      if (/overload|capacity/i.test(bodyText)) {
+        return { type: 'overloaded_error', proxyStatus: 529, recommendations: ['the backend is overloaded; retry later'] };
+      }
+  }
+  if (status >= 400 && status < 500) {
+    return { type: 'invalid_request_error', proxyStatus: 400, recommendations: [] };
+  }
+  return {
+    type: 'api_error',
+    proxyStatus: 502,
+    recommendations: ['retry; if it persists, check the backend status or logs'],
+  };
+}
+
+async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const decoder = new TextDecoder();
+  let out = '';
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const room = limit - size;
+      const part = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
+      out += decoder.decode(part, { stream: true });
+      size += part.byteLength;
+      if (size >= limit) break; // leaving the loop destroys the rest of the body
+    }
+  } catch {
+    // A body that breaks mid-read still leaves us whatever arrived; the status says enough.
+  }
+  return out + decoder.decode();
+}
+
+function parseErrorBody(text: string): ParsedError {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed = fromJSON(JSON.parse(trimmed) as unknown);
+      if (parsed) return { ...parsed, message: clip(parsed.message) };
+    } catch {
+      // Not JSON after all: fall through to text.
+    }
+  }
+  return { message: clip(looksLikeHTML(trimmed) ? stripHTML(trimmed) : trimmed) };
+}
+
+function fromJSON(value: unknown): ParsedError | undefined {
+  if (!isRecord(value)) return undefined;
+  const inner = value.error;
+  // Anthropic `{type:'error', error:{type,message}}` and OpenAI `{error:{message,type,code}}`.
+  if (isRecord(inner)) return pick(inner) ?? pick(value);
+  // Ollama `{error:"..."}`.
+  if (typeof inner === 'string') return { message: inner };
+  // Cerebras / vLLM flat `{message,type,param,code}`; FastAPI `{detail}`.
+  const flat = pick(value);
+  if (flat) return flat;
+  if (typeof value.detail === 'string') return { message: value.detail };
+  if (value.detail !== undefined) return { message: JSON.stringify(value.detail) };
+  return undefined;
+}
+
+function pick(record: Record<string, unknown>): ParsedError | undefined {
+  if (typeof record.message !== 'string') return undefined;
+  const out: ParsedError = { message: record.message };
+  if (typeof record.type === 'string' && record.type !== 'error') out.type = record.type;
+  if (typeof record.code === 'string' || typeof record.code === 'number') out.code = String(record.code);
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function looksLikeHTML(text: string): boolean {
+  return /^<(!doctype|html|head|body)\b/i.test(text);
+}
+
+function stripHTML(html: string): string {
+  return html
+    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&amp;/g, '&')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
+}
+
+function clip(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
+}
+
+const RESET_HEADER = /^x-ratelimit-reset(-[a-z0-9-]+)?$/;
+
+/**
+ * Seconds to wait, rounded up: `retry-after` (seconds or HTTP-date), `retry-after-ms`, else the
+ * `x-ratelimit-reset-*` headers (seconds or durations like `1m30s`). When several reset headers
+ * are present, the longest among the exhausted ones (`x-ratelimit-remaining-*: 0`) wins, else the
+ * shortest.
+ */
+export function parseRetryAfter(headers: Record<string, string | undefined>): number | undefined {
+  const lower: Record<string, string> = {};
+  for (const [key, value] of Object.entries(headers)) if (value !== undefined) lower[key.toLowerCase()] = value;
+
+  const retryAfter = lower['retry-after']?.trim();
+  if (retryAfter) {
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.ceil(Number(retryAfter));
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
+  }
+  const retryAfterMs = lower['retry-after-ms']?.trim();
+  if (retryAfterMs && /^\d+(\.\d+)?$/.test(retryAfterMs)) return Math.ceil(Number(retryAfterMs) / 1000);
+
+  const exhausted: number[] = [];
+  const all: number[] = [];
+  for (const [key, value] of Object.entries(lower)) {
+    if (!RESET_HEADER.test(key)) continue;
+    const seconds = parseDuration(value);
+    if (seconds === undefined) continue;
+    all.push(seconds);
+    if (lower[key.replace('-reset', '-remaining')]?.trim() === '0') exhausted.push(seconds);
+  }
+  const chosen = exhausted.length ? Math.max(...exhausted) : all.length ? Math.min(...all) : undefined;
+  return chosen === undefined ? undefined : Math.ceil(chosen);
+}
+
+const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, 'µs': 1e-6, ns: 1e-9 };
+
+/** `"12"`, `"1.5"`, `"1m30s"`, `"6ms"`, `"2h0m0.5s"` -> seconds; anything else -> undefined. */
+export function parseDuration(text: string): number | undefined {
+  const input = text.trim();
+  if (/^\d+(\.\d+)?$/.test(input)) return Number(input);
+  if (!/^(\d+(\.\d+)?(h|ms|m|s|us|µs|ns))+$/.test(input)) return undefined;
+  let total = 0;
+  for (const match of input.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
+    total += Number(match[1]) * (UNIT_SECONDS[match[2] ?? ''] ?? 0);
+  }
+  return total;
+}
