@@ -297,6 +297,7 @@ export async function startFakeUpstream(opts: { format?: UpstreamFormat } = {}):
   let totalConnections = 0;
   const sockets = new Set<Socket>();
   const inFlight: InFlight[] = [];
+  const socketCloses = new WeakMap<Socket, Promise<void>>();
   const controllers = new Set<AbortController>();
   const arrivalListeners = new Set<(entry: InFlight) => void>();
   const recordListeners = new Set<() => void>();
@@ -324,13 +325,16 @@ export async function startFakeUpstream(opts: { format?: UpstreamFormat } = {}):
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const receivedAt = Date.now();
     const socket = req.socket;
-    const entry: InFlight = {
-      socketClosed: new Promise<void>((resolve) => {
+    // One close listener per socket, not per request: keep-alive sockets serve many requests.
+    let socketClosed = socketCloses.get(socket);
+    if (!socketClosed) {
+      socketClosed = new Promise<void>((resolve) => {
         if (socket.destroyed) resolve();
         else socket.once('close', () => resolve());
-      }),
-      done: false,
-    };
+      });
+      socketCloses.set(socket, socketClosed);
+    }
+    const entry: InFlight = { socketClosed, done: false };
     inFlight.push(entry);
     const controller = new AbortController();
     controllers.add(controller);

@@ -1,0 +1,64 @@
+// Proxy overhead: the same Claude Code request (the ~80 KB fixture, 24 tools) sent straight
+// to a fake OpenAI-compatible upstream and through the proxy; reports the added latency.
+// Run: npm run bench   (needs ../shared/fixtures, or pass a request body file as argv[2])
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createProxy } from '../src/proxy.js';
+import { toOpenAIRequest } from '../src/openai/request.js';
+import type { MessagesRequest } from '../src/anthropic/types.js';
+import { openaiTextChunks, startFakeUpstream } from '../tests/support/fake-upstream.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
+const file = process.argv[2] ?? fileURLToPath(new URL('../../shared/fixtures/claude-code/tool-turn2.json', import.meta.url));
+const raw = readFileSync(file, 'utf8');
+const body = JSON.parse(raw) as MessagesRequest;
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
+
+async function time(rounds: number, run: () => Promise<void>): Promise<number[]> {
+  for (let i = 0; i < 20; i++) await run();
+  const out: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t = performance.now();
+    await run();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+const upstream = await startFakeUpstream({ format: 'openai' });
+upstream.setFallback({ kind: 'openai-stream', chunks: openaiTextChunks('pong', { pieces: 3 }) });
+const proxy = await createProxy({ backend: 'gpu', backends: { gpu: { type: 'openai', url: `${upstream.url}/v1`, model: 'qwen3-coder:30b' } }, logLevel: 'silent' });
+await proxy.listen(0, '127.0.0.1');
+
+const openaiBody = JSON.stringify(toOpenAIRequest(body, { model: 'qwen3-coder:30b', stream: true }));
+const direct = await time(ROUNDS, async () => {
+  const res = await fetch(`${upstream.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: openaiBody });
+  await res.text();
+  upstream.reset();
+});
+const viaProxy = await time(ROUNDS, async () => {
+  const res = await fetch(`${proxy.url}/v1/messages?beta=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+  const text = await res.text();
+  if (!text.includes('message_stop')) throw new Error(`bad answer: ${text.slice(0, 200)}`);
+  upstream.reset();
+});
+const translate = await time(ROUNDS, async () => {
+  JSON.stringify(toOpenAIRequest(JSON.parse(raw) as MessagesRequest, { model: 'm', stream: true }));
+});
+
+console.log(`request body: ${(raw.length / 1024).toFixed(1)} KB, ${body.tools?.length ?? 0} tools, ${ROUNDS} rounds`);
+console.log(`direct to upstream   p50 ${fmt(percentile(direct, 50))}  p95 ${fmt(percentile(direct, 95))}`);
+console.log(`through the proxy    p50 ${fmt(percentile(viaProxy, 50))}  p95 ${fmt(percentile(viaProxy, 95))}`);
+console.log(`added by the proxy   p50 ${fmt(percentile(viaProxy, 50) - percentile(direct, 50))}  p95 ${fmt(percentile(viaProxy, 95) - percentile(direct, 95))}`);
+console.log(`parse + translate + serialise alone  p50 ${fmt(percentile(translate, 50))}`);
+const mem = process.memoryUsage();
+console.log(`rss ${(mem.rss / 2 ** 20).toFixed(0)} MB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB`);
+
+await proxy.close();
+await upstream.close();
