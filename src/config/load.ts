@@ -1,20 +1,16 @@
-import { stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { createJiti } from 'jiti';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../kernel/errors.js';
-import type { Plugin } from '../kernel/types.js';
 import { parseBodyLimit } from './body-limit.js';
-import type { ConfigEnv } from './define-config.js';
 import { interpolate } from './interpolate.js';
+import { isRecord } from './is-record.js';
+import { defaultPluginResolver, resolvePlugins, type PluginResolver } from './plugins.js';
 import { validateUserConfig } from './schema.js';
-import type { PluginEntry, ResolvedConfig, UserConfig } from './types.js';
+import { createExplorer, describeJsonError, exists, globalConfigPath, loadExplicit, loadFile, searchProject, type Explorer } from './sources.js';
+import type { ResolvedConfig, UserConfig } from './types.js';
 
-/** Turns a plugin name (`[name, options]` or a bare name) into a plugin; `fromDir` is the config's folder. */
-export type PluginResolver = (name: string, options: unknown, fromDir: string) => Promise<Plugin>;
+export { defaultPluginResolver, isPlugin, type PluginResolver } from './plugins.js';
+export { CONFIG_SEARCH_PLACES, globalConfigPath } from './sources.js';
 
 export interface ResolveOptions {
   /** Where relative plugin names resolve from when no config file is involved. */
@@ -36,19 +32,6 @@ export interface LoadConfigOptions extends Omit<ResolveOptions, 'source'> {
   /** Command-line flags; they win over every file. */
   overrides?: Partial<Pick<UserConfig, 'port' | 'host' | 'backend'>>;
 }
-
-export const CONFIG_SEARCH_PLACES = [
-  'package.json',
-  '.llmrc.json',
-  '.llmrc',
-  'llm-proxy.config.ts',
-  'llm-proxy.config.mts',
-  'llm-proxy.config.js',
-  'llm-proxy.config.mjs',
-  '.config/llm-proxy.json',
-] as const;
-
-export const globalConfigPath = (home: string = homedir()): string => join(home, '.llm-proxy', 'config.json');
 
 export const EMBEDDED_DEFAULT_CONFIG = {
   backend: 'ollama',
@@ -129,119 +112,6 @@ function makeContext(opts: ResolveOptions): Context {
     warn: opts.onWarning ?? ((message) => console.warn(`[llm-proxy] ${message}`)),
     pluginResolver: opts.pluginResolver ?? defaultPluginResolver,
   };
-}
-
-// ---------------------------------------------------------------- files
-
-type Explorer = ReturnType<typeof cosmiconfig>;
-
-function createExplorer(env: NodeJS.ProcessEnv): Explorer {
-  const script = scriptLoader(env);
-  return cosmiconfig('llm-proxy', {
-    searchPlaces: [...CONFIG_SEARCH_PLACES],
-    packageProp: 'llm-proxy',
-    // One directory per call: the walk up (stopping at home) is ours, and no XDG global dir is read.
-    searchStrategy: 'none',
-    cache: false,
-    loaders: {
-      '.json': jsonLoader,
-      noExt: dataLoader,
-      '.js': script,
-      '.mjs': script,
-      '.cjs': script,
-      '.ts': script,
-      '.mts': script,
-      '.cts': script,
-    },
-  });
-}
-
-/** `jiti` rather than cosmiconfig's TS loader, so a config may import other `.ts` files. */
-function scriptLoader(env: NodeJS.ProcessEnv): Loader {
-  return async (filepath) => {
-    const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false });
-    const exported = await jiti.import<unknown>(filepath, { default: true });
-    if (typeof exported !== 'function') return await exported;
-    const configEnv: ConfigEnv = { mode: env.NODE_ENV ?? 'production', env };
-    return await (exported as (e: ConfigEnv) => unknown)(configEnv);
-  };
-}
-
-// Parser messages may quote the file's text (and so a key); these keep only the reason and position.
-function jsonLoader(_filepath: string, content: string): unknown {
-  try {
-    return JSON.parse(content);
-  } catch (error) {
-    throw new Error(describeJsonError(error, content));
-  }
-}
-
-async function dataLoader(filepath: string, content: string): Promise<unknown> {
-  if (content.trimStart().startsWith('{')) return jsonLoader(filepath, content);
-  try {
-    return await defaultLoaders.noExt(filepath, content);
-  } catch (error) {
-    const { reason, mark } = (error ?? {}) as { reason?: string; mark?: { line: number; column: number } };
-    const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
-    throw new Error(`invalid YAML/JSON${where}${reason ? `: ${reason}` : ''}`);
-  }
-}
-
-function describeJsonError(error: unknown, content: string): string {
-  const message = error instanceof Error ? error.message : '';
-  const reason = message.split(/, "| in JSON at| \(line /)[0] ?? '';
-  const position = /at position (\d+)/.exec(message)?.[1];
-  let where = '';
-  if (position !== undefined) {
-    const before = content.slice(0, Number(position)).split('\n');
-    where = ` at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-  }
-  return `invalid JSON${where}${reason ? `: ${reason}` : ''}`;
-}
-
-interface Found {
-  config: unknown;
-  filepath: string;
-}
-
-async function loadFile(explorer: Explorer, filepath: string): Promise<unknown> {
-  const found = await guard(filepath, () => explorer.load(filepath));
-  return found && !found.isEmpty ? found.config : {};
-}
-
-async function loadExplicit(explorer: Explorer, filepath: string): Promise<Found> {
-  if (!(await exists(filepath))) throw new ConfigError('config file not found', { file: filepath });
-  const found = await guard(filepath, () => explorer.load(filepath));
-  if (!found || found.isEmpty) {
-    throw new ConfigError('holds no llm-proxy configuration (empty, or no "llm-proxy" key)', { file: filepath });
-  }
-  return { config: found.config, filepath: found.filepath };
-}
-
-async function searchProject(explorer: Explorer, cwd: string, home: string): Promise<Found | undefined> {
-  for (let dir = cwd; ; dir = dirname(dir)) {
-    const found = await guard(dir, () => explorer.search(dir));
-    if (found && !found.isEmpty) return { config: found.config, filepath: found.filepath };
-    if (dir === home || dirname(dir) === dir) return undefined;
-  }
-}
-
-async function guard<T>(where: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    const file = (error as { filepath?: unknown } | null)?.filepath;
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ConfigError(`could not load: ${reason}`, { file: typeof file === 'string' ? file : where });
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
-    () => false,
-  );
 }
 
 // ---------------------------------------------------------------- environment
@@ -366,12 +236,13 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
 
   const server = config.server ?? {};
   const defaults = CONFIG_DEFAULTS.server;
+  const pluginLayer = origin.get('plugins');
   return {
     backend,
     port: config.port ?? CONFIG_DEFAULTS.port,
     host: config.host ?? CONFIG_DEFAULTS.host,
     backends,
-    plugins: await resolvePlugins(config.plugins ?? [], origin.get('plugins'), ctx),
+    plugins: await resolvePlugins(config.plugins ?? [], { file: pluginLayer?.file, dir: pluginLayer?.dir ?? ctx.cwd }, ctx.pluginResolver),
     server: {
       bodyLimitBytes: server.bodyLimit === undefined ? defaults.bodyLimitBytes : (parseBodyLimit(server.bodyLimit) ?? defaults.bodyLimitBytes),
       pingIntervalMs: server.pingIntervalMs ?? defaults.pingIntervalMs,
@@ -400,93 +271,4 @@ function activeBackend(config: UserConfig, backends: Record<string, unknown>, or
   if (first === undefined) throw new ConfigError('no backend is configured', { field: 'backends' });
   if (names.length > 1) ctx.warn(`no "backend" is set; using "${first}", the first of: ${names.join(', ')}`);
   return first;
-}
-
-// ---------------------------------------------------------------- plugins
-
-interface FlatEntry {
-  /** `plugins[2]`, `plugins[3][0]`: where the entry sits in the file. */
-  field: string;
-  entry: unknown;
-}
-
-function flattenPlugins(entries: readonly unknown[], prefix: string, out: FlatEntry[] = []): FlatEntry[] {
-  entries.forEach((entry, i) => {
-    const field = `${prefix}[${i}]`;
-    if (!entry) return;
-    if (Array.isArray(entry) && !isTuple(entry)) flattenPlugins(entry, field, out);
-    else out.push({ field, entry });
-  });
-  return out;
-}
-
-/** `[name, options]` as opposed to a nested list such as `[pluginA(), 'b']`. */
-function isTuple(entry: readonly unknown[]): boolean {
-  const [name, options] = entry;
-  if (entry.length !== 2 || typeof name !== 'string') return false;
-  return !(typeof options === 'string' || options === false || Array.isArray(options) || isPlugin(options));
-}
-
-export function isPlugin(value: unknown): value is Plugin {
-  return isRecord(value) && typeof value.name === 'string' && typeof value.apply === 'function';
-}
-
-async function resolvePlugins(entries: readonly PluginEntry[], layer: Layer | undefined, ctx: Context): Promise<Plugin[]> {
-  const plugins: Plugin[] = [];
-  const file = layer?.file;
-  for (const { field, entry } of flattenPlugins(entries, 'plugins')) {
-    if (isPlugin(entry)) {
-      plugins.push(entry);
-      continue;
-    }
-    const [name, options]: [unknown, unknown] = Array.isArray(entry) ? [entry[0], entry[1]] : [entry, undefined];
-    if (typeof name !== 'string' || name === '') {
-      throw new ConfigError('expected a plugin object, a module name or [name, options]', { file, field });
-    }
-    let plugin: unknown;
-    try {
-      plugin = await ctx.pluginResolver(name, options, layer?.dir ?? ctx.cwd);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      throw new ConfigError(`could not load plugin "${name}": ${reason}`, { file, field });
-    }
-    if (!isPlugin(plugin)) {
-      throw new ConfigError(`plugin "${name}" did not produce a plugin object (with "name" and "apply")`, { file, field });
-    }
-    plugins.push(plugin);
-  }
-  return plugins;
-}
-
-/**
- * Imports `name` resolved from `fromDir` and calls its default export (or named `plugin`)
- * with the options. `.ts` plugin files load through jiti; everything else through `import()`.
- */
-export const defaultPluginResolver: PluginResolver = async (name, options, fromDir) => {
-  const file = resolveModule(name, fromDir);
-  const mod: unknown = /\.[cm]?ts$/.test(extname(file))
-    ? await createJiti(file, { moduleCache: false }).import(file)
-    : await import(pathToFileURL(file).href);
-  const exported = isRecord(mod) ? (mod.default ?? mod.plugin) : undefined;
-  const made: unknown = typeof exported === 'function' ? await (exported as (o: unknown) => unknown)(options) : exported;
-  if (!isPlugin(made)) {
-    throw new Error(`module "${name}" (${file}) has no plugin factory as its default or "plugin" export`);
-  }
-  return made;
-};
-
-function resolveModule(name: string, fromDir: string): string {
-  const parent = join(fromDir, 'noop.js');
-  try {
-    return createRequire(parent).resolve(name);
-  } catch {
-    // ESM-only packages (an "exports" map without "require") need ESM resolution conditions.
-    const url = createJiti(parent).esmResolve(name, { parentURL: pathToFileURL(parent).href, try: true });
-    if (url) return url.startsWith('file:') ? fileURLToPath(url) : url;
-    throw new Error(`cannot find module "${name}" from ${fromDir}`);
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
