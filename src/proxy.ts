@@ -39,8 +39,10 @@ export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
     else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, k);
   };
   visit(config.backends, '');
-  for (const [name, value] of Object.entries(env)) if (value && /(_API_KEY|_TOKEN|_SECRET|PASSWORD)$/.test(name)) secrets.add(value);
-  return [...secrets].filter((s) => s.length >= 4);
+  // Provider keys a backend may read from the environment without naming them in the config.
+  // Not *_TOKEN: `llm-proxy env` sets ANTHROPIC_AUTH_TOKEN=llm-proxy, a placeholder.
+  for (const [name, value] of Object.entries(env)) if (value && /_API_KEY$/.test(name)) secrets.add(value);
+  return [...secrets].filter((s) => s.length >= 8);
 }
 
 /** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */

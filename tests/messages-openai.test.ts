@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  openaiText,
   openaiTextChunks,
   openaiToolCallChunks,
   startFakeUpstream,
@@ -126,6 +127,14 @@ describe('POST /v1/messages through an OpenAI-compatible upstream, with the Anth
       .stream({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'price?' }] })
       .finalMessage();
     expect(message.content).toEqual([{ type: 'text', text: 'price: 5€ 🎉' }]);
+  });
+
+  it('accepts a server that ignores stream:true and answers with one JSON completion', async () => {
+    upstream.enqueue({ kind: 'json', body: openaiText('whole answer') });
+    const streamed = await px.client.messages
+      .stream({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'x' }] })
+      .finalMessage();
+    expect(streamed.content).toEqual([{ type: 'text', text: 'whole answer' }]);
   });
 
   it('sends the exact Anthropic SSE sequence', async () => {

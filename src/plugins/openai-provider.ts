@@ -12,7 +12,8 @@ import type {
 } from '../kernel/types.js';
 import { toOpenAIRequest } from '../openai/request.js';
 import { translateOpenAIStream } from '../openai/stream.js';
-import type { ChatCompletionChunk, ChatCompletionRequest } from '../openai/types.js';
+import { fromOpenAIResponse } from '../openai/response.js';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../openai/types.js';
 import { UpstreamClient, redactUrl, type UpstreamResponse } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
@@ -81,6 +82,10 @@ export class OpenAIBackend implements Backend {
     if (response.status >= 400) {
       const error = await errorFromUpstream(response, { backend: this.name, format: this.#options.errorFormat ?? 'openai' });
       throw this.#options.refineError ? await this.#options.refineError(error, this) : error;
+    }
+    // Some servers ignore `stream: true` and answer with one JSON completion.
+    if ((response.headers['content-type'] ?? '').includes('application/json')) {
+      return { kind: 'message', message: fromOpenAIResponse(await response.json<ChatCompletion>(), { model: call.model }) };
     }
     const chunks = parseJSONEvents<ChatCompletionChunk>(readSSE(response.body), { backend: this.name });
     return { kind: 'stream', events: translateOpenAIStream(chunks, { model: call.model }) };

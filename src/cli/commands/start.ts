@@ -1,0 +1,92 @@
+import pc from 'picocolors';
+import type { ResolvedConfig } from '../../config/types.js';
+import { createLogger, type Logger, type LogLevel } from '../../kernel/logger.js';
+import { VERSION } from '../../version.js';
+import { secretsOf } from '../claude-env.js';
+import { CliError } from '../errors.js';
+import { describeInstance, listInstances } from '../instances.js';
+import { loadCliConfig, parsePortOption, stringOption } from '../load-config.js';
+import { llmProxyHome, workspaceDir } from '../paths.js';
+import { runProxy } from '../run-proxy.js';
+import { configSourceLines, describeBackendConfig, err, out } from '../ui.js';
+
+export interface StartOptions {
+  config?: unknown;
+  port?: unknown;
+  host?: unknown;
+  workspace?: unknown;
+  logLevel?: unknown;
+  jsonLogs?: boolean;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+
+function parseLogLevel(value: unknown): LogLevel | undefined {
+  if (value === undefined) return undefined;
+  const level = LOG_LEVELS.find((l) => l === value);
+  if (!level) throw new CliError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`, { exitCode: 2 });
+  return level;
+}
+
+export function loggerFor(config: ResolvedConfig, sink?: (line: string) => void): Logger {
+  const secrets = secretsOf(config);
+  return createLogger({ level: config.logLevel, format: config.logFormat, sink, secrets: () => secrets });
+}
+
+/** Runs in the foreground until SIGINT/SIGTERM; resolves to the exit code. */
+export async function start(options: StartOptions): Promise<number> {
+  const home = llmProxyHome();
+  const workspace = workspaceDir(stringOption(options.workspace, '--workspace'));
+  const logLevel = parseLogLevel(options.logLevel);
+  const loaded = await loadCliConfig({
+    workspace,
+    home,
+    configFile: stringOption(options.config, '--config'),
+    overrides: { port: parsePortOption(options.port), host: stringOption(options.host, '--host') },
+  });
+  const config: ResolvedConfig = {
+    ...loaded,
+    logLevel: logLevel ?? loaded.logLevel,
+    logFormat: options.jsonLogs ? 'json' : loaded.logFormat,
+  };
+  const logger = loggerFor(config);
+  const twin = (await listInstances(home)).find((i) => i.workspace === workspace);
+  if (twin) err(`${pc.yellow('note:')} llm-proxy already runs for this workspace at ${describeInstance(twin)}; starting another`);
+  const running = await runProxy({ config, logger, workspace, home });
+  const { record } = running;
+
+  const others = Object.keys(config.backends).filter((name) => name !== config.backend);
+  const banner = [
+    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(' (port chosen automatically)') : ''}`,
+    `  backend: ${describeBackendConfig(config, config.backend)}`,
+    ...(others.length ? [`  others:  ${others.join(', ')} ${pc.dim('(llm-proxy switch <name>)')}`] : []),
+    ...configSourceLines(config),
+    `  use it:  ${pc.cyan('eval "$(llm-proxy env)"')} then ${pc.cyan('claude')}, or ${pc.cyan('llm-proxy code')}`,
+    pc.dim('  Ctrl-C to stop'),
+  ];
+  // One write, so a reader never sees half of it.
+  out(banner.join('\n'));
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn(`${signal} again: exiting without waiting for open requests`);
+        running.forget();
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info('shutting down', { signal, graceMs: config.server.shutdownGraceMs });
+      running.stop().then(
+        () => resolve(0),
+        (error: unknown) => {
+          logger.error('error while shutting down', { reason: error instanceof Error ? error.message : String(error) });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (process.platform !== 'win32') process.on('SIGHUP', onSignal);
+  });
+}

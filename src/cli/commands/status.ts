@@ -1,0 +1,139 @@
+import pc from 'picocolors';
+import type { HealthState } from '../../kernel/types.js';
+import type { StatusReport } from '../../plugins/admin-endpoint.js';
+import { fetchStatus, instanceConfig } from '../admin-client.js';
+import { secretsOf } from '../claude-env.js';
+import { CliError } from '../errors.js';
+import { listInstances, type InstanceRecord } from '../instances.js';
+import { llmProxyHome } from '../paths.js';
+import { err, formatUptime, HEALTH_MARK, out, safeUrl } from '../ui.js';
+
+export interface StatusOptions {
+  json?: boolean;
+}
+
+type Field = string | number | boolean | undefined;
+
+export interface BackendStatus {
+  name: string;
+  active: boolean;
+  type: string;
+  url?: string;
+  model?: string;
+  health: HealthState;
+  latencyMs?: number;
+  detail?: string;
+  /** Everything else the backend describes (quota, key set / not set). */
+  info: Record<string, Field>;
+}
+
+export interface InstanceStatus extends InstanceRecord {
+  reachable: boolean;
+  error?: string;
+  uptimeSeconds?: number;
+  active?: string;
+  health?: StatusReport['health']['status'];
+  backends?: BackendStatus[];
+}
+
+const SECRET_KEY = /key|token|secret|password|authorization|credential/i;
+
+/** Backends describe themselves without secrets; this is a second line of defence for third-party ones. */
+function sanitize(fields: Record<string, Field>): Record<string, Field> {
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]): [string, Field] => {
+      if (SECRET_KEY.test(key) && typeof value === 'string' && value !== 'set' && value !== 'not set') return [key, 'set'];
+      if (key === 'url' && typeof value === 'string') return [key, safeUrl(value)];
+      return [key, value];
+    }),
+  );
+}
+
+function backendsOf(report: StatusReport): BackendStatus[] {
+  return Object.entries(report.backends).map(([name, raw]) => {
+    const { type, url, model, ...info } = sanitize(raw);
+    const health = report.health.backends[name];
+    return {
+      name,
+      active: name === report.active,
+      type: String(health?.type ?? type ?? 'unknown'),
+      ...(typeof url === 'string' ? { url } : {}),
+      ...(typeof model === 'string' ? { model } : {}),
+      health: health?.status ?? 'unknown',
+      ...(health?.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
+      ...(health?.detail ? { detail: health.detail } : {}),
+      info,
+    };
+  });
+}
+
+/** Health details quote upstream errors, which may echo a key: mask every secret the instance's config knows. */
+async function redacted(status: InstanceStatus, instance: InstanceRecord, home: string): Promise<InstanceStatus> {
+  const config = await instanceConfig(instance, { home });
+  let text = JSON.stringify(status);
+  for (const secret of config ? secretsOf(config) : []) text = text.split(JSON.stringify(secret).slice(1, -1)).join('[redacted]');
+  return JSON.parse(text) as InstanceStatus;
+}
+
+async function statusOf(instance: InstanceRecord, home: string): Promise<InstanceStatus> {
+  try {
+    const report = await fetchStatus(instance, { home });
+    return redacted({
+      ...instance,
+      reachable: true,
+      uptimeSeconds: report.uptimeSeconds,
+      active: report.active,
+      health: report.health.status,
+      backends: backendsOf(report),
+    }, instance, home);
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    return { ...instance, reachable: false, error: error.message };
+  }
+}
+
+function printInstance(s: InstanceStatus): void {
+  const mark = !s.reachable ? HEALTH_MARK.down : HEALTH_MARK[s.health ?? 'unknown'];
+  out(`${mark} ${pc.bold(s.url)}  ${pc.dim(`pid ${s.pid}, v${s.version}${s.uptimeSeconds !== undefined ? `, up ${formatUptime(s.uptimeSeconds)}` : ''}`)}`);
+  out(`  workspace: ${s.workspace}`);
+  if (s.configFile) out(`  config:    ${s.configFile}`);
+  if (!s.reachable) {
+    out(`  ${pc.red(s.error ?? 'not reachable')}`);
+    return;
+  }
+  out(`  active:    ${pc.bold(s.active ?? '?')}`);
+  const width = Math.max(...(s.backends ?? []).map((b) => b.name.length));
+  for (const b of s.backends ?? []) {
+    const name = (b.active ? pc.bold(b.name) : b.name) + ' '.repeat(width - b.name.length);
+    const where = [b.type, b.url, b.model && `model ${b.model}`].filter(Boolean).join('  ');
+    const latency = b.latencyMs !== undefined ? pc.dim(` ${b.latencyMs} ms`) : '';
+    const detail = b.detail ? `  ${b.health === 'ok' ? pc.dim(b.detail) : pc.yellow(b.detail)}` : '';
+    const info = Object.entries(b.info)
+      .filter(([, v]) => v !== undefined && v !== 'not set')
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    out(`    ${HEALTH_MARK[b.health]} ${name}  ${where}${latency}${detail}${info ? pc.dim(`  ${info}`) : ''}`);
+  }
+}
+
+/** Exit code 0 when at least one proxy runs and answers, 1 otherwise (for scripts). */
+export async function status(options: StatusOptions): Promise<number> {
+  const home = llmProxyHome();
+  const instances = await listInstances(home);
+  const statuses = await Promise.all(instances.map((i) => statusOf(i, home)));
+  const code = statuses.some((s) => s.reachable) ? 0 : 1;
+  if (options.json) {
+    out(JSON.stringify(statuses, null, 2));
+    return code;
+  }
+  if (statuses.length === 0) {
+    out('no llm-proxy is running');
+    err(pc.dim(`  start one with ${pc.cyan('llm-proxy start')} (or ${pc.cyan('llm-proxy code')} to run Claude Code through one)`));
+    return 1;
+  }
+  statuses.forEach((s, i) => {
+    if (i > 0) out();
+    printInstance(s);
+  });
+  return code;
+}

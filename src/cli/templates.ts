@@ -1,0 +1,65 @@
+/** `llm-proxy.config.ts` for a workspace. Uses only a type import, so it loads without llm-proxy installed locally. */
+export const WORKSPACE_TEMPLATE = `// llm-proxy configuration for this workspace (written by \`llm-proxy setup\`).
+//
+// The proxy finds this file from this directory and below; it wins over the environment
+// (LLM_PROXY_PORT, LLM_BACKEND, ...) and over the global ~/.llm-proxy/config.json.
+// Edits take effect on the next \`llm-proxy start\`.
+//
+// The \`satisfies\` line at the end only gives your editor type checking; it is erased at
+// run time, so this file works with llm-proxy installed globally. With llm-proxy installed in
+// this project you may write instead:
+//   import { defineConfig } from 'llm-proxy';
+//   export default defineConfig({ ... });
+//
+// Secrets: do not write keys here. "\${CEREBRAS_API_KEY}" is replaced by that environment
+// variable when the proxy starts ("\${VAR:-fallback}" gives a default).
+
+export default {
+  // Where requests go. Switch a running proxy with \`llm-proxy switch <name>\`, or pick one per
+  // request in Claude Code with \`/model <name>\` or \`/model <name>/<model>\`.
+  backend: 'cerebras',
+
+  // 'auto' picks a free port per workspace (\`llm-proxy env\` and \`llm-proxy status\` show it);
+  // a fixed number such as 8000 keeps ANTHROPIC_BASE_URL stable.
+  port: 'auto',
+
+  backends: {
+    // Cerebras: fast managed inference. Export CEREBRAS_API_KEY (https://cloud.cerebras.ai).
+    // Cerebras retires models often: \`llm-proxy status\` and GET /v1/models show what it offers.
+    cerebras: {
+      type: 'cerebras',
+      apiKey: '\${CEREBRAS_API_KEY}',
+      model: 'gpt-oss-120b',
+    },
+
+    // A local Ollama through its OpenAI-compatible API. First: \`ollama pull qwen3-coder:30b\`.
+    ollama: {
+      type: 'openai',
+      url: 'http://127.0.0.1:11434/v1',
+      model: 'qwen3-coder:30b',
+    },
+
+    // A rented GPU (vast.ai, RunPod) running vLLM, llama.cpp, Ollama or LiteLLM, reached through
+    // an open port or an SSH tunnel, e.g. \`ssh -N -L 8001:localhost:8000 -p <port> root@<host>\`.
+    // 'vast-ai': {
+    //   type: 'self-hosted',
+    //   url: 'http://127.0.0.1:8001/v1',
+    //   format: 'openai', // or 'anthropic' for servers that speak the Messages API
+    //   model: 'Qwen/Qwen3-Coder-30B-A3B-Instruct',
+    //   // apiKey: '\${VAST_API_KEY}', // if the server checks one
+    // },
+  },
+
+  // Listening beyond 127.0.0.1 (host: '0.0.0.0') requires client keys:
+  // auth: { keys: ['\${LLM_PROXY_CLIENT_KEY}'] },
+} satisfies import('llm-proxy').UserConfig;
+`;
+
+/** `~/.llm-proxy/config.json`: what every workspace without its own config uses. */
+export const GLOBAL_TEMPLATE = {
+  backend: 'ollama',
+  port: 8000,
+  backends: {
+    ollama: { type: 'openai', url: 'http://127.0.0.1:11434/v1', model: 'qwen3-coder:30b' },
+  },
+};

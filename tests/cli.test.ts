@@ -1,0 +1,440 @@
+// The `llm-proxy` CLI as users run it: a separate node process (through tsx), a temp home
+// (LLM_PROXY_HOME) and a temp workspace as the current directory.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { VERSION } from '../src/version.js';
+import { claudeAvailable, claudeBinary } from './support/claude-cli.js';
+import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
+
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+// An absolute loader URL, so the CLI can run with a workspace outside the repository as its cwd.
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const SECRET = 'sk-test-SECRET123';
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface Sandbox {
+  home: string;
+  workspace: string;
+  env: NodeJS.ProcessEnv;
+}
+
+const cleanup: Array<() => void | Promise<void>> = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function sandbox(config?: unknown): Sandbox {
+  const home = tempDir('llm-proxy-home-');
+  const workspace = tempDir('llm-proxy-ws-');
+  if (config !== undefined) writeFileSync(join(workspace, '.llmrc.json'), JSON.stringify(config));
+  const env: NodeJS.ProcessEnv = { ...process.env, LLM_PROXY_HOME: home, NO_COLOR: '1' };
+  for (const name of Object.keys(env)) {
+    if (/^(LLM_PROXY_(?!HOME)|LLM_BACKEND|ANTHROPIC_|FORCE_COLOR|CEREBRAS_API_KEY)/.test(name)) delete env[name];
+  }
+  return { home, workspace, env };
+}
+
+function spawnCli(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = box.env): ChildProcess {
+  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: box.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function collect(child: ChildProcess): { result: Promise<Result>; stdout: () => string; stderr: () => string } {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const result = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { result, stdout: () => stdout, stderr: () => stderr };
+}
+
+function run(box: Sandbox, args: string[], env?: NodeJS.ProcessEnv): Promise<Result> {
+  return collect(spawnCli(box, args, env)).result;
+}
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  result: Promise<Result>;
+  stdout: () => string;
+  stderr: () => string;
+}
+
+/** `llm-proxy start` in the background; resolves once it printed its URL. */
+async function startProxy(box: Sandbox, args: string[] = []): Promise<Started> {
+  const child = spawnCli(box, ['start', ...args]);
+  const output = collect(child);
+  cleanup.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await output.result;
+    }
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 20 s\n${output.stdout()}\n${output.stderr()}`)), 20_000);
+    child.stdout?.on('data', () => {
+      const match = /listening on (http:\/\/\S+)[^]*Ctrl-C to stop/.exec(output.stdout());
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    void output.result.then((r) => reject(new Error(`start exited with ${r.code}\n${r.stdout}\n${r.stderr}`)));
+  });
+  return { child, url, ...output };
+}
+
+async function ask(url: string, stream = false): Promise<{ status: number; text: string }> {
+  const response = await fetch(`${url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream, messages: [{ role: 'user', content: 'hello' }] }),
+  });
+  return { status: response.status, text: await response.text() };
+}
+
+const scripted = (text: string) => ({ type: 'scripted', responses: [{ text }] });
+const TWO_BACKENDS = {
+  backend: 'main',
+  port: 'auto',
+  backends: { main: scripted('hi'), other: scripted('from other'), cloud: { type: 'cerebras', apiKey: SECRET } },
+};
+
+const mode = (file: string) => statSync(file).mode & 0o777;
+
+describe('llm-proxy --version and --help', () => {
+  it('prints the version', async () => {
+    const box = sandbox();
+    const result = await run(box, ['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(VERSION);
+  });
+
+  it('lists the commands, and each command has its own help', async () => {
+    const box = sandbox();
+    const top = await run(box, ['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['start', 'stop', 'status', 'setup', 'switch', 'env', 'code']) expect(top.stdout).toContain(command);
+
+    const start = await run(box, ['start', '--help']);
+    expect(start.code).toBe(0);
+    expect(start.stdout).toMatch(/--port <port>/);
+    expect(start.stdout).toMatch(/--workspace <dir>/);
+
+    const status = await run(box, ['status', '--help']);
+    expect(status.stdout).toMatch(/Exit status/);
+  });
+
+  it('rejects an unknown command with exit code 2', async () => {
+    const box = sandbox();
+    const result = await run(box, ['frobnicate']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('unknown command "frobnicate"');
+  });
+});
+
+describe('llm-proxy setup', () => {
+  it('writes a 0600 llm-proxy.config.ts that loads without llm-proxy installed, and refuses to overwrite it', async () => {
+    const box = sandbox();
+    const file = join(box.workspace, 'llm-proxy.config.ts');
+
+    const first = await run(box, ['setup']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(file);
+    expect(first.stdout).toContain('CEREBRAS_API_KEY');
+    expect(first.stdout).toContain('llm-proxy start');
+    expect(mode(file)).toBe(0o600);
+    const template = readFileSync(file, 'utf8');
+    expect(template).toContain("'${CEREBRAS_API_KEY}'");
+    expect(template).toContain("import { defineConfig } from 'llm-proxy'");
+
+    const config = await loadConfig({ cwd: box.workspace, home: box.home, env: { CEREBRAS_API_KEY: 'k-1234' }, onWarning: () => undefined });
+    expect(config.backend).toBe('cerebras');
+    expect(Object.keys(config.backends).sort()).toEqual(['cerebras', 'ollama']);
+    expect(config.filepath).toBe(file);
+
+    writeFileSync(file, '// mine\n');
+    const second = await run(box, ['setup']);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain(file);
+    expect(second.stderr).toContain('--force');
+    expect(readFileSync(file, 'utf8')).toBe('// mine\n');
+
+    chmodSync(file, 0o644);
+    const forced = await run(box, ['setup', '--force']);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(template);
+    expect(mode(file)).toBe(0o600);
+  });
+
+  it('--global writes <home>/.llm-proxy/config.json', async () => {
+    const box = sandbox();
+    const result = await run(box, ['setup', '--global']);
+    expect(result.code, result.stderr).toBe(0);
+    const file = join(box.home, '.llm-proxy', 'config.json');
+    expect(mode(file)).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ backend: 'ollama', backends: { ollama: { type: 'openai' } } });
+    expect((await run(box, ['setup', '--global'])).code).toBe(1);
+  });
+});
+
+describe('llm-proxy start / status / switch / env / stop', () => {
+  it('runs a proxy that the other commands find, switch and stop', async () => {
+    const box = sandbox(TWO_BACKENDS);
+    const proxy = await startProxy(box);
+    expect(proxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(proxy.stdout()).toContain(`llm-proxy ${VERSION} listening on ${proxy.url}`);
+    expect(proxy.stdout()).toContain(join(box.workspace, '.llmrc.json'));
+
+    const instanceFile = join(box.home, '.llm-proxy', 'instances', `${proxy.child.pid}.json`);
+    expect(mode(instanceFile)).toBe(0o600);
+    expect(JSON.parse(readFileSync(instanceFile, 'utf8'))).toMatchObject({
+      pid: proxy.child.pid,
+      url: proxy.url,
+      workspace: box.workspace,
+      version: VERSION,
+    });
+
+    const status = await run(box, ['status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    const [entry, ...more] = JSON.parse(status.stdout) as Array<{
+      url: string;
+      active: string;
+      backends: Array<{ name: string; type: string; health: string }>;
+    }>;
+    expect(more).toEqual([]);
+    expect(entry?.url).toBe(proxy.url);
+    expect(entry?.active).toBe('main');
+    expect(entry?.backends.find((b) => b.name === 'main')).toMatchObject({ type: 'scripted', health: 'ok' });
+    expect(entry?.backends.map((b) => b.name).sort()).toEqual(['cloud', 'main', 'other']);
+
+    const human = await run(box, ['status']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain(proxy.url);
+    expect(human.stdout).toMatch(/✓ main/);
+
+    const answer = await ask(proxy.url);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
+
+    const switched = await run(box, ['switch', 'other']);
+    expect(switched.code, switched.stderr).toBe(0);
+    expect(switched.stdout).toMatch(/main -> other/);
+    expect(JSON.parse((await ask(proxy.url)).text)).toMatchObject({ content: [{ text: 'from other' }] });
+
+    const unknown = await run(box, ['switch', 'nope']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('nope');
+    expect(unknown.stderr).toMatch(/main, other, cloud/);
+    expect(unknown.stderr).not.toMatch(/\n\s+at /);
+
+    const env = await run(box, ['env', '--shell', 'sh']);
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stdout).toContain(`export ANTHROPIC_BASE_URL='${proxy.url}'`);
+    expect(env.stdout).toContain("export ANTHROPIC_AUTH_TOKEN='llm-proxy'");
+    const fish = await run(box, ['env', '--shell', 'fish']);
+    expect(fish.stdout).toContain(`set -gx ANTHROPIC_BASE_URL '${proxy.url}'`);
+
+    const stopped = await run(box, ['stop']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect(stopped.stdout).toContain(`stopped ${proxy.url}`);
+    const exited = await proxy.result;
+    expect(exited.code).toBe(0);
+    expect(exited.stderr).toContain('shutting down');
+    expect(existsSync(instanceFile)).toBe(false);
+
+    const after = await run(box, ['status']);
+    expect(after.code).toBe(1);
+    expect(after.stdout).toContain('no llm-proxy is running');
+
+    for (const output of [exited.stdout, exited.stderr, status.stdout, human.stdout, env.stdout]) expect(output).not.toContain(SECRET);
+  });
+
+  it('runs on the embedded default without any config, and says how to make one', async () => {
+    const box = sandbox();
+    const proxy = await startProxy(box, ['--port', 'auto']);
+    expect(proxy.stdout()).toContain('no config file found');
+    expect(proxy.stdout()).toContain('llm-proxy setup');
+    expect(proxy.stdout()).toContain('http://127.0.0.1:11434');
+    proxy.child.kill('SIGINT');
+    expect((await proxy.result).code).toBe(0);
+  });
+
+  it('finishes an open request when stopped with SIGTERM', async () => {
+    const fake: FakeUpstream = await startFakeUpstream({ format: 'openai' });
+    cleanup.push(() => fake.close());
+    fake.enqueue({ kind: 'delay', ms: 1_500, then: { kind: 'openai-stream', chunks: openaiTextChunks('slow answer') } });
+    const box = sandbox({ port: 'auto', backends: { gpu: { type: 'openai', url: `${fake.url}/v1`, model: 'qwen3-coder:30b' } } });
+    const proxy = await startProxy(box);
+
+    const pending = ask(proxy.url);
+    await fake.waitForRequests(1, { endpoint: 'chat' });
+    proxy.child.kill('SIGTERM');
+    const answer = await pending;
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('slow answer');
+    expect((await proxy.result).code).toBe(0);
+  });
+
+  it('refuses to listen on 0.0.0.0 without client keys, with a readable message', async () => {
+    const box = sandbox({ host: '0.0.0.0', port: 'auto', backends: { main: scripted('hi') } });
+    const result = await run(box, ['start']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(box.home, '.llm-proxy', 'instances'))).toBe(false);
+  });
+
+  it('reports a broken config file by name, without a stack trace', async () => {
+    const box = sandbox();
+    writeFileSync(join(box.workspace, '.llmrc.json'), '{ "backend": ');
+    const result = await run(box, ['start']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(join(box.workspace, '.llmrc.json'));
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('never prints a backend API key', async () => {
+    const box = sandbox({ backend: 'cloud', port: 'auto', backends: { cloud: { type: 'cerebras', apiKey: SECRET, apiUrl: 'http://127.0.0.1:9/v1' } } });
+    // As after `eval "$(llm-proxy env)"`: the placeholder token must not be masked in paths naming llm-proxy.
+    box.env.ANTHROPIC_AUTH_TOKEN = 'llm-proxy';
+    const proxy = await startProxy(box, ['--log-level', 'debug']);
+    const status = await run(box, ['status', '--json']);
+    expect(status.stdout).toContain(box.workspace);
+    const human = await run(box, ['status']);
+    const env = await run(box, ['env']);
+    proxy.child.kill('SIGTERM');
+    const exited = await proxy.result;
+    for (const output of [status.stdout, status.stderr, human.stdout, env.stdout, exited.stdout, exited.stderr]) {
+      expect(output).not.toContain(SECRET);
+    }
+    expect(status.stdout).toContain('"apiKey": "set"');
+  });
+
+  it('talks to a proxy that requires client keys, using the key from its config', async () => {
+    const box = sandbox({ port: 'auto', backends: { main: scripted('hi'), other: scripted('b') }, auth: { keys: ['client-key-XYZ'] } });
+    const proxy = await startProxy(box);
+    expect((await ask(proxy.url)).status).toBe(401);
+    const status = await run(box, ['status', '--json']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject([{ reachable: true, active: 'main' }]);
+    const switched = await run(box, ['switch', 'other']);
+    expect(switched.code, switched.stderr).toBe(0);
+    const env = await run(box, ['env']);
+    expect(env.stdout).not.toContain('client-key-XYZ');
+    for (const output of [status.stdout, switched.stdout, proxy.stdout(), proxy.stderr()]) expect(output).not.toContain('client-key-XYZ');
+  });
+
+  it('says so when nothing runs: status exits 1, stop exits 0, switch exits 1', async () => {
+    const box = sandbox(TWO_BACKENDS);
+    const status = await run(box, ['status']);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toContain('no llm-proxy is running');
+    expect(status.stderr).toContain('llm-proxy start');
+    expect((await run(box, ['stop'])).code).toBe(0);
+    const switched = await run(box, ['switch', 'other']);
+    expect(switched.code).toBe(1);
+    expect(switched.stderr).toContain('no llm-proxy is running');
+  });
+
+  it('env uses the configured port when no proxy runs, and does not print client keys', async () => {
+    const box = sandbox({ port: 8123, backends: { main: scripted('hi') }, auth: { keys: ['client-key-XYZ'] } });
+    const result = await run(box, ['env', '--shell', 'powershell']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:8123'");
+    expect(result.stdout).toContain('ANTHROPIC_AUTH_TOKEN to one of');
+    expect(result.stdout).not.toContain('client-key-XYZ');
+  });
+});
+
+describe('llm-proxy code', () => {
+  function fakeClaude(): { bin: string; report: string } {
+    const bin = tempDir('llm-proxy-bin-');
+    const report = join(bin, 'report.json');
+    const script = [
+      `#!${process.execPath}`,
+      "const { writeFileSync } = require('node:fs');",
+      'const env = process.env;',
+      `writeFileSync(${JSON.stringify(report)}, JSON.stringify({ url: env.ANTHROPIC_BASE_URL, token: env.ANTHROPIC_AUTH_TOKEN, apiKey: env.ANTHROPIC_API_KEY ?? null, args: process.argv.slice(2) }));`,
+      // Prove the proxy answers while claude runs.
+      "fetch(env.ANTHROPIC_BASE_URL + '/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }) })",
+      "  .then((r) => r.json()).then((body) => { console.log('answer:', body.content[0].text); process.exit(3); }, (e) => { console.error(e); process.exit(9); });",
+    ].join('\n');
+    const file = join(bin, 'claude');
+    writeFileSync(file, script, { mode: 0o755 });
+    return { bin, report };
+  }
+
+  it('starts a proxy for the session, runs claude through it with the arguments, and exits with its code', async () => {
+    const box = sandbox(TWO_BACKENDS);
+    const { bin, report } = fakeClaude();
+    const env = { ...box.env, PATH: `${bin}${delimiter}${box.env.PATH ?? ''}`, ANTHROPIC_API_KEY: 'sk-ant-real' };
+    const result = await run(box, ['code', '--', '-p', 'hello'], env);
+    expect(result.code, result.stderr).toBe(3);
+    expect(result.stdout).toContain('answer: hi');
+    const seen = JSON.parse(readFileSync(report, 'utf8')) as { url: string; token: string; apiKey: string | null; args: string[] };
+    expect(seen.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(result.stderr).toContain(seen.url);
+    expect(seen.args).toEqual(['-p', 'hello']);
+    expect(seen.token).toBe('llm-proxy');
+    expect(seen.apiKey).toBeNull();
+    // The session's proxy is gone afterwards.
+    const status = await run(box, ['status']);
+    expect(status.code).toBe(1);
+  });
+
+  it('passes arguments through without `--` too, and uses a running proxy', async () => {
+    const box = sandbox(TWO_BACKENDS);
+    const proxy = await startProxy(box);
+    const { bin, report } = fakeClaude();
+    const env = { ...box.env, PATH: `${bin}${delimiter}${box.env.PATH ?? ''}` };
+    const result = await run(box, ['code', '-p', 'hello', '--verbose'], env);
+    expect(result.code, result.stderr).toBe(3);
+    const seen = JSON.parse(readFileSync(report, 'utf8')) as { url: string; args: string[] };
+    expect(seen.url).toBe(proxy.url);
+    expect(seen.args).toEqual(['-p', 'hello', '--verbose']);
+    expect(proxy.child.exitCode).toBeNull();
+  });
+
+  it('says how to install Claude Code when it is missing', async () => {
+    const box = sandbox(TWO_BACKENDS);
+    const empty = tempDir('llm-proxy-nobin-');
+    const result = await run(box, ['code'], { ...box.env, PATH: empty });
+    expect(result.code).toBe(127);
+    expect(result.stderr).toContain('npm install -g @anthropic-ai/claude-code');
+  });
+
+  it.skipIf(!claudeAvailable())('runs the real Claude Code through the proxy', { timeout: 150_000 }, async () => {
+    const box = sandbox({ port: 'auto', backends: { main: scripted('pong') } });
+    const claudeHome = tempDir('llm-proxy-claude-home-');
+    const env: NodeJS.ProcessEnv = {
+      ...box.env,
+      PATH: `${dirname(claudeBinary)}${delimiter}${box.env.PATH ?? ''}`,
+      HOME: claudeHome,
+      IS_SANDBOX: '1',
+      DISABLE_AUTOUPDATER: '1',
+    };
+    for (const name of Object.keys(env)) if (name.startsWith('CLAUDE')) delete env[name];
+    const result = await run(box, ['code', '--', '-p', 'say pong', '--output-format', 'json', '--dangerously-skip-permissions'], env);
+    expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ type: 'result', is_error: false });
+    expect((JSON.parse(result.stdout) as { result: string }).result).toContain('pong');
+  });
+});
