@@ -2,9 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolveUserConfig } from './config/load.js';
 import type { ResolvedConfig, UserConfig } from './config/types.js';
-import { ConfigError } from './kernel/errors.js';
+import { ConfigError } from './errors.js';
 import { Kernel } from './kernel/kernel.js';
-import { createLogger, type Logger, type LogSink } from './kernel/logger.js';
+import { createLogger, type Logger, type LogSink } from './logger.js';
 import { assemblePlugins, pluginResolver } from './plugins/builtin.js';
 
 export interface ProxyOptions {

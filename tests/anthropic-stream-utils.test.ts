@@ -3,7 +3,7 @@ import { MessageAccumulator, collectMessage } from '../src/anthropic/accumulate.
 import { messageToEvents } from '../src/anthropic/replay.js';
 import { encodeEvent } from '../src/anthropic/sse.js';
 import type { Message, StreamEvent } from '../src/anthropic/types.js';
-import { ProxyError } from '../src/kernel/errors.js';
+import { ProxyError } from '../src/errors.js';
 
 const message: Message = {
   id: 'msg_1',

@@ -8,7 +8,7 @@ import { defineConfig, type UserConfigExport } from '../src/config/define-config
 import { interpolate } from '../src/config/interpolate.js';
 import { loadConfig, resolveUserConfig, type LoadConfigOptions, type PluginResolver } from '../src/config/load.js';
 import { validateUserConfig } from '../src/config/schema.js';
-import { ConfigError } from '../src/kernel/errors.js';
+import { ConfigError } from '../src/errors.js';
 import type { Plugin } from '../src/kernel/types.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');

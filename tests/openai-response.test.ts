@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProxyError } from '../src/kernel/errors.js';
+import { ProxyError } from '../src/errors.js';
 import { fromOpenAIResponse, mapFinishReason } from '../src/openai/response.js';
 import type { ChatCompletion, ChatResponseMessage, FinishReason } from '../src/openai/types.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MessageAccumulator, collectMessage } from '../src/anthropic/accumulate.js';
 import type { StreamEvent } from '../src/anthropic/types.js';
-import { ProxyError } from '../src/kernel/errors.js';
+import { ProxyError } from '../src/errors.js';
 import { fromOpenAIResponse } from '../src/openai/response.js';
 import { OpenAIStreamTranslator, translateOpenAIStream } from '../src/openai/stream.js';
 import type {

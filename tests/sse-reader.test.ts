@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyError } from '../src/kernel/errors.js';
+import { ProxyError } from '../src/errors.js';
 import { UpstreamClient } from '../src/upstream/http-client.js';
 import { parseJSONEvents } from '../src/upstream/json-stream.js';
 import { readNDJSON, readSSE, type SSEEvent } from '../src/upstream/sse-reader.js';

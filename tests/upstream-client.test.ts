@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ProxyError } from '../src/kernel/errors.js';
+import { ProxyError } from '../src/errors.js';
 import { UpstreamClient, type UpstreamClientOptions } from '../src/upstream/http-client.js';
 
 interface TestServer {

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorType } from '../src/anthropic/types.js';
-import type { ProxyError } from '../src/kernel/errors.js';
+import type { ProxyError } from '../src/errors.js';
 import { UpstreamClient } from '../src/upstream/http-client.js';
 import { errorFromUpstream, parseDuration, parseRetryAfter } from '../src/upstream/upstream-error.js';
 

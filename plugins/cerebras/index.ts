@@ -1,4 +1,4 @@
-import { ProxyError } from '../../src/kernel/errors.js';
+import { ProxyError } from '../../src/errors.js';
 import type { BackendSpec, Plugin, ProviderEnv, QuotaInfo } from '../../src/kernel/types.js';
 import type { ChatCompletionRequest } from '../../src/openai/types.js';
 import { modelMappingOf, optionalString } from '../../src/plugins/backend-options.js';

@@ -1,4 +1,4 @@
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { ContentBlockStart, ContentDelta, Message, ResponseContentBlock, StreamEvent } from './types.js';
 
 type Draft =

@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 
 /** An expected failure: printed as a message (plus hints), never as a stack trace. */
 export class CliError extends Error {

@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/types.js';
-import type { Logger } from '../kernel/logger.js';
+import type { Logger } from '../logger.js';
 import { createProxy, type Proxy } from '../proxy.js';
 import { VERSION } from '../version.js';
 import { CliError } from './errors.js';

@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 import { parseBodyLimit } from './body-limit.js';
 import { interpolate } from './interpolate.js';
 import { isRecord } from './is-record.js';

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createJiti } from 'jiti';
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 import { isRecord } from './is-record.js';
 import type { PluginEntry } from './types.js';

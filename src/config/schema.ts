@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 import { parseBodyLimit } from './body-limit.js';
 import type { PluginEntry, UserConfig } from './types.js';
 

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { createJiti } from 'jiti';
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 import type { ConfigEnv } from './define-config.js';
 
 export const CONFIG_SEARCH_PLACES = [

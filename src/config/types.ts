@@ -1,4 +1,4 @@
-import type { LogLevel } from '../kernel/logger.js';
+import type { LogLevel } from '../logger.js';
 import type { Plugin } from '../kernel/types.js';
 
 /** Model mapping shared by every backend type. */

@@ -1,4 +1,4 @@
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../errors.js';
 import type { Backend, BackendRegistry, BackendSpec, ProviderEnv, ProviderFactory, ProviderRegistry } from './types.js';
 
 /** Provider types registered by plugins, and the backends built from the config with them. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { ProxyError, invalidRequest } from './errors.js';
+import { ProxyError, invalidRequest } from '../errors.js';
 
 const tooLarge = (limit: number) =>
   new ProxyError(`Request body is larger than the proxy's limit of ${limit} bytes (server.bodyLimit).`, {

@@ -4,7 +4,7 @@ import {
   AsyncSeriesHook,
   AsyncSeriesWaterfallHook,
 } from 'tapable';
-import type { ProxyError } from './errors.js';
+import type { ProxyError } from '../errors.js';
 import type { CacheHit, Exchange, Outcome, ProxyContext, RouteDecision } from './types.js';
 
 /** Every hook of the request lifecycle, declared once. See docs/ARCHITECTURE.md. */

@@ -4,9 +4,9 @@ import { collectMessage } from '../anthropic/accumulate.js';
 import { estimateInputTokens } from '../anthropic/estimate-tokens.js';
 import { messageToEvents } from '../anthropic/replay.js';
 import { readJsonBody } from './body.js';
-import { ProxyError, toProxyError } from './errors.js';
+import { ProxyError, toProxyError } from '../errors.js';
 import type { Hooks } from './hooks.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 import { errorBody, sendStream, type StreamSummary } from './send.js';
 import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { Hooks, HookName } from './hooks.js';
-import { ProxyError, PluginError } from './errors.js';
-import type { Logger } from './logger.js';
+import { ProxyError, PluginError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Plugin, PluginApi } from './types.js';
 
 const ORDER = { pre: 0, normal: 1, post: 2 } as const;

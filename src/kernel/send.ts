@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ErrorResponseBody, StreamEvent, Usage } from '../anthropic/types.js';
 import { encodeEvent } from '../anthropic/sse.js';
-import { ProxyError, toProxyError } from './errors.js';
+import { ProxyError, toProxyError } from '../errors.js';
 
 export function errorBody(error: ProxyError, requestId: string): ErrorResponseBody {
   return { type: 'error', error: { type: error.type, message: error.clientMessage() }, request_id: requestId };

@@ -1,9 +1,9 @@
 import type Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Message, MessagesRequest, StreamEvent, Usage } from '../anthropic/types.js';
-import type { ProxyError } from './errors.js';
+import type { ProxyError } from '../errors.js';
 import type { TapOnlyHooks } from './hooks.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../logger.js';
 
 /** What a provider returns: a whole message, or a stream of Anthropic events. */
 export type ProviderResponse =

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, ResponseContentBlock, StopReason, Usage } from '../anthropic/types.js';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { ChatCompletion, ChatUsage, FinishReason } from './types.js';
 
 export interface FromOpenAIResponseOptions {

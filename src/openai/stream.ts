@@ -1,5 +1,5 @@
 import type { StreamEvent } from '../anthropic/types.js';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import { estimateTokens, newId, stopReason, toAnthropicUsage } from './response.js';
 import type { ChatCompletionChunk, ChatToolCallDelta, ChatUsage, FinishReason } from './types.js';
 

@@ -1,4 +1,4 @@
-import { ProxyError, invalidRequest } from '../kernel/errors.js';
+import { ProxyError, invalidRequest } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 import { checkHealth } from './health-endpoint.js';
 

@@ -1,12 +1,12 @@
 import type { Message, StreamEvent } from '../anthropic/types.js';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, UpstreamCall } from '../kernel/types.js';
 import { UpstreamClient, redactUrl } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
 import { modelMappingOf, optionalString, optionalStringRecord } from './backend-options.js';
-import { createModelResolver } from './model-mapping.js';
+import { createModelResolver, modelIds } from './model-mapping.js';
 
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
 
@@ -90,8 +90,7 @@ export class AnthropicBackend implements Backend {
       timeoutMs: 10_000,
     });
     if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
-    const list = await response.json<{ data?: Array<{ id?: unknown }> }>();
-    return (list.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+    return modelIds(await response.json<{ data?: Array<{ id?: unknown }> }>());
   }
 
   async health(signal?: AbortSignal): Promise<BackendHealth> {

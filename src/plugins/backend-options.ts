@@ -1,5 +1,5 @@
 import type { ModelMapping } from '../config/types.js';
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 
 type Options = Readonly<Record<string, unknown>>;
 

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

@@ -1,4 +1,4 @@
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { Plugin, RouteDecision } from '../kernel/types.js';
 import type { BackendRegistry } from '../kernel/types.js';
 

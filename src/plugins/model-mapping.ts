@@ -14,3 +14,8 @@ export function createModelResolver(mapping: ModelMapping): (requested: string) 
     return mapping.model ?? requested;
   };
 }
+
+/** The ids of an OpenAI or Anthropic model list (`{ data: [{ id }] }`). */
+export function modelIds(list: { data?: Array<{ id?: unknown }> }): string[] {
+  return (list.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+}

@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../anthropic/types.js';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { BackendRegistry, Plugin } from '../kernel/types.js';
 
 const CREATED = '2025-01-01T00:00:00Z';

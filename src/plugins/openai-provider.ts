@@ -1,5 +1,5 @@
 import type { ModelMapping } from '../config/types.js';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type {
   Backend,
   BackendHealth,
@@ -18,7 +18,7 @@ import { UpstreamClient, redactUrl, type UpstreamResponse } from '../upstream/ht
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
-import { createModelResolver } from './model-mapping.js';
+import { createModelResolver, modelIds } from './model-mapping.js';
 import { optionalString, optionalStringRecord, requireString, modelMappingOf } from './backend-options.js';
 
 export interface OpenAIBackendOptions extends ModelMapping {
@@ -96,8 +96,7 @@ export class OpenAIBackend implements Backend {
     if (response.status >= 400) {
       throw await errorFromUpstream(response, { backend: this.name, format: this.#options.errorFormat ?? 'openai' });
     }
-    const list = await response.json<{ data?: Array<{ id?: unknown }> }>();
-    return (list.data ?? []).map((m) => m.id).filter((id): id is string => typeof id === 'string');
+    return modelIds(await response.json<{ data?: Array<{ id?: unknown }> }>());
   }
 
   async health(signal?: AbortSignal): Promise<BackendHealth> {

@@ -1,5 +1,5 @@
 import type { MessagesRequest } from '../anthropic/types.js';
-import { invalidRequest } from '../kernel/errors.js';
+import { invalidRequest } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 
 const ROLES = new Set(['user', 'assistant', 'system']);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, MessagesRequest, ResponseContentBlock } from '../anthropic/types.js';
 import type { ScriptedResponse } from '../config/types.js';
-import { ConfigError, ProxyError } from '../kernel/errors.js';
+import { ConfigError, ProxyError } from '../errors.js';
 import type { Backend, BackendSpec, Plugin, ProviderResponse, UpstreamCall } from '../kernel/types.js';
 import { estimateInputTokens } from '../anthropic/estimate-tokens.js';
 import { modelMappingOf } from './backend-options.js';

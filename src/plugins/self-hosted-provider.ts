@@ -1,4 +1,4 @@
-import { ConfigError } from '../kernel/errors.js';
+import { ConfigError } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 import { AnthropicBackend } from './anthropic-provider.js';
 import { createOpenAIBackend } from './openai-provider.js';

@@ -1,5 +1,5 @@
 import { Pool, errors } from 'undici';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 
 export interface UpstreamClientOptions {
   backend: string;

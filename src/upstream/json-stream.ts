@@ -1,4 +1,4 @@
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 
 const isDoneDefault = (data: string): boolean => data.trim() === '[DONE]';
 

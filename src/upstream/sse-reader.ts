@@ -1,5 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 
 export interface SSEEvent {
   event?: string;

@@ -1,5 +1,5 @@
 import type { ErrorType } from '../anthropic/types.js';
-import { ProxyError } from '../kernel/errors.js';
+import { ProxyError } from '../errors.js';
 import type { UpstreamResponse } from './http-client.js';
 
 const MAX_ERROR_BODY = 64 * 1024;

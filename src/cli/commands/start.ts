@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { ResolvedConfig } from '../../config/types.js';
-import { createLogger, type Logger, type LogLevel } from '../../kernel/logger.js';
+import { createLogger, type Logger, type LogLevel } from '../../logger.js';
 import { VERSION } from '../../version.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';

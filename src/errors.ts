@@ -1,4 +1,4 @@
-import type { ErrorType } from '../anthropic/types.js';
+import type { ErrorType } from './anthropic/types.js';
 
 const STATUS_BY_TYPE: Record<ErrorType, number> = {
   invalid_request_error: 400,
