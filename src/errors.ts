@@ -49,8 +49,9 @@ export class ProxyError extends Error {
   /** The message a client sees: the reason followed by what to do. */
   clientMessage(): string {
     const prefix = this.backend ? `[llm-proxy: backend "${this.backend}"] ` : '[llm-proxy] ';
-    const advice = this.recommendations.length ? ` What to do: ${this.recommendations.join('; ')}.` : '';
-    return `${prefix}${this.message}${advice}`;
+    const advice = this.recommendations.length ? ` What to do: ${this.recommendations.join('; ').replace(/\.$/, '')}.` : '';
+    const message = advice && !/[.!?)]$/.test(this.message) ? `${this.message}.` : this.message;
+    return `${prefix}${message}${advice}`;
   }
 }
 
