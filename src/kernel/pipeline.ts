@@ -94,12 +94,8 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
   }
 }
 
+/** Route first (cheap, and the cache key needs the backend and upstream model), then the caches, then the provider. */
 async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<ProviderResponse> {
-  const hit = await hooks.cacheLookup.promise(ctx);
-  if (hit) {
-    ctx.cache = { status: hit.status, tier: hit.tier, ageSeconds: hit.ageSeconds };
-    return hit.response;
-  }
   const route = await hooks.route.promise(ctx);
   if (!route) {
     throw new ProxyError('No backend accepted this request; check the `backend` setting.', {
@@ -108,6 +104,11 @@ async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<Provider
     });
   }
   ctx.route = route;
+  const hit = await hooks.cacheLookup.promise(ctx);
+  if (hit) {
+    ctx.cache = { status: hit.status, tier: hit.tier, ageSeconds: hit.ageSeconds };
+    return hit.response;
+  }
   const exchange = await hooks.transform.promise({ phase: 'request', body: ctx.body }, ctx);
   if (exchange.phase === 'request') ctx.body = exchange.body;
   return route.backend.invoke({
