@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { describe, runPipeline } from './pipeline.js';
 import { applyPlugins, attributeTapErrors, closePlugins, orderPlugins, readyPlugins } from './plugin-driver.js';
 import { errorBody } from './send.js';
+import { StatusSections } from './status-sections.js';
 import type { BackendSpec, Plugin, PluginApi, ServerSettings } from './types.js';
 
 export interface KernelOptions {
@@ -30,6 +31,7 @@ export class Kernel {
   readonly plugins: Plugin[];
   readonly #logger: Logger;
   readonly #inFlight = new Set<Promise<unknown>>();
+  readonly status = new StatusSections();
 
   private constructor(options: KernelOptions) {
     this.plugins = orderPlugins(options.plugins);
@@ -60,6 +62,7 @@ export class Kernel {
       backends: this.backends,
       router,
       use: (middleware) => app.use(middleware),
+      status: this.status,
     });
     try {
       await applyPlugins(this.plugins, api);

@@ -144,6 +144,18 @@ export interface BackendRegistry {
   setActive(name: string): void;
 }
 
+/** Sections plugins add to `GET /health` and `llm-proxy status` (cache tiers, tunnels, savings). */
+export interface StatusRegistry {
+  add(section: string, report: () => StatusSection | Promise<StatusSection>): void;
+  collect(): Promise<Record<string, StatusSection>>;
+}
+
+export interface StatusSection {
+  /** `down` makes /health say `degraded`; it never fails requests by itself. */
+  status: HealthState;
+  [detail: string]: unknown;
+}
+
 export interface PluginApi {
   hooks: TapOnlyHooks;
   logger: Logger;
@@ -154,6 +166,7 @@ export interface PluginApi {
   router: Router;
   /** Koa middleware that runs before every endpoint (client authentication). */
   use(middleware: Middleware): void;
+  status: StatusRegistry;
 }
 
 export interface Plugin {

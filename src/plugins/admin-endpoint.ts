@@ -22,7 +22,7 @@ export function adminEndpoint(options: { version: string }): Plugin {
   const startedAt = Date.now();
   return {
     name: 'admin-endpoint',
-    apply({ router, backends, logger }) {
+    apply({ router, backends, logger, status }) {
       router.use('/_llm-proxy', async (koa, next) => {
         if (!LOOPBACK.test(koa.req.socket.remoteAddress ?? '')) {
           throw new ProxyError('The admin API only answers loopback clients.', { code: 'admin_forbidden', type: 'permission_error' });
@@ -38,7 +38,7 @@ export function adminEndpoint(options: { version: string }): Plugin {
           uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
           active: backends.active,
           backends: described,
-          health: await checkHealth(backends),
+          health: await checkHealth(backends, status),
         };
         koa.body = report;
       });

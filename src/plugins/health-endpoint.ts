@@ -1,15 +1,18 @@
-import type { BackendHealth, BackendRegistry, Plugin } from '../kernel/types.js';
+import type { BackendHealth, BackendRegistry, Plugin, StatusRegistry, StatusSection } from '../kernel/types.js';
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   active: string;
   backends: Record<string, BackendHealth & { type: string; active: boolean }>;
+  /** Sections plugins add (cache tiers, tunnels, savings). */
+  plugins: Record<string, StatusSection>;
 }
 
 const HEALTH_TIMEOUT_MS = 5_000;
 
 /** Checks every backend at once, each bounded by a timeout. */
-export async function checkHealth(backends: BackendRegistry): Promise<HealthReport> {
+export async function checkHealth(backends: BackendRegistry, sections: StatusRegistry): Promise<HealthReport> {
+  const plugins = sections.collect();
   const entries = await Promise.all(
     backends.names().map(async (name) => {
       const backend = backends.get(name)!;
@@ -24,15 +27,17 @@ export async function checkHealth(backends: BackendRegistry): Promise<HealthRepo
   );
   const report = Object.fromEntries(entries);
   const activeStatus = report[backends.active]?.status;
-  const status = activeStatus === 'down' ? 'down' : entries.some(([, h]) => h.status !== 'ok') ? 'degraded' : 'ok';
-  return { status, active: backends.active, backends: report };
+  const extra = await plugins;
+  const anyDown = entries.some(([, h]) => h.status !== 'ok') || Object.values(extra).some((s) => s.status === 'down' || s.status === 'degraded');
+  const status = activeStatus === 'down' ? 'down' : anyDown ? 'degraded' : 'ok';
+  return { status, active: backends.active, backends: report, plugins: extra };
 }
 
 /** Built-in: `HEAD /` and `GET /` (Claude Code probes them) and `GET /health`. */
 export function healthEndpoint(options: { version: string }): Plugin {
   return {
     name: 'health-endpoint',
-    apply({ router, backends }) {
+    apply({ router, backends, status }) {
       router.head('/', (koa) => {
         koa.status = 200;
       });
@@ -40,7 +45,7 @@ export function healthEndpoint(options: { version: string }): Plugin {
         koa.body = { name: 'llm-proxy', version: options.version, status: 'ok', active: backends.active };
       });
       router.get('/health', async (koa) => {
-        const report = await checkHealth(backends);
+        const report = await checkHealth(backends, status);
         koa.status = report.status === 'down' ? 503 : 200;
         koa.body = report;
       });
