@@ -24,6 +24,11 @@ export interface Proxy {
   /** Stop accepting, let open streams finish (up to `server.shutdownGraceMs`), close plugins. */
   close(): Promise<void>;
   switchBackend(name: string): void;
+  /**
+   * Apply a new config without a restart: new requests use it, open ones finish where they
+   * started. An invalid config throws and leaves the running one in place.
+   */
+  reload(config: UserConfig | ResolvedConfig): Promise<void>;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -45,33 +50,42 @@ export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = 
   return [...secrets].filter((s) => s.length >= 8);
 }
 
-/** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */
-export async function createProxy(config: UserConfig | ResolvedConfig, options: ProxyOptions = {}): Promise<Proxy> {
-  const resolved = isResolved(config) ? config : await resolveUserConfig(config, { pluginResolver });
-  const secrets = collectSecrets(resolved);
-  const logger =
-    options.logger ??
-    createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets });
-  const kernel = await Kernel.create({
+async function buildKernel(resolved: ResolvedConfig, logger: Logger, activeBackend = resolved.backend): Promise<Kernel> {
+  return Kernel.create({
     plugins: assemblePlugins(resolved),
     backends: Object.entries(resolved.backends).map(([name, options]) => ({
       name,
       type: options.type,
       options: options as unknown as Readonly<Record<string, unknown>>,
     })),
-    activeBackend: resolved.backend,
+    activeBackend,
     server: resolved.server,
     logger,
     configFile: resolved.filepath,
   });
+}
+
+/** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */
+export async function createProxy(config: UserConfig | ResolvedConfig, options: ProxyOptions = {}): Promise<Proxy> {
+  let resolved = isResolved(config) ? config : await resolveUserConfig(config, { pluginResolver });
+  let secrets = collectSecrets(resolved);
+  const logger =
+    options.logger ??
+    createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets });
+  let kernel = await buildKernel(resolved, logger);
+  let handler = kernel.app.callback();
 
   let server: Server | undefined;
   const sockets = new Set<Socket>();
   let closing: Promise<void> | undefined;
 
   const proxy: Proxy = {
-    config: resolved,
-    kernel,
+    get config() {
+      return resolved;
+    },
+    get kernel() {
+      return kernel;
+    },
     get port() {
       const address = server?.address() as AddressInfo | null | undefined;
       if (!address) throw new Error('the proxy is not listening; call listen() first');
@@ -90,7 +104,8 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
           { field: 'auth.keys' },
         );
       }
-      server = createServer(kernel.app.callback());
+      // Looked up per request, so a reload takes effect for new requests only.
+      server = createServer((req, res) => handler(req, res));
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 0;
       server.on('connection', (socket) => {
@@ -119,6 +134,22 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
         await kernel.close();
       })();
       return closing;
+    },
+    async reload(next) {
+      const fresh = isResolved(next) ? next : await resolveUserConfig(next, { pluginResolver });
+      if (fresh.port !== resolved.port || fresh.host !== resolved.host) {
+        logger.warn('the new config changes host or port; restart llm-proxy to apply that part');
+      }
+      // A `switch` made at run time survives an edit that leaves `backend` alone.
+      const keepActive = fresh.backend === resolved.backend && fresh.backends[kernel.backends.active] !== undefined;
+      const replacement = await buildKernel(fresh, logger, keepActive ? kernel.backends.active : fresh.backend);
+      const previous = kernel;
+      kernel = replacement;
+      handler = replacement.app.callback();
+      resolved = fresh;
+      secrets = collectSecrets(fresh);
+      logger.info('configuration reloaded', { active: replacement.backends.active });
+      void previous.drain(fresh.server.shutdownGraceMs).then(() => previous.close());
     },
     switchBackend(name) {
       kernel.backends.setActive(name);

@@ -438,3 +438,29 @@ describe('llm-proxy code', () => {
     expect((JSON.parse(result.stdout) as { result: string }).result).toContain('pong');
   });
 });
+
+describe('llm-proxy start watches its config file', () => {
+  const waitFor = async (check: () => Promise<boolean>, what: string) => {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  it('applies a valid edit without a restart and keeps the running config on an invalid one', async () => {
+    const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('before the edit') } });
+    const started = await startProxy(box);
+    expect(JSON.parse((await ask(started.url)).text).content[0].text).toBe('before the edit');
+
+    const file = join(box.workspace, '.llmrc.json');
+    writeFileSync(file, JSON.stringify({ backend: 'main', port: 'auto', backends: { main: scripted('after the edit') } }));
+    await waitFor(async () => (await ask(started.url)).text.includes('after the edit'), 'the edit to apply');
+
+    writeFileSync(file, '{"backend": "main", "backends": {');
+    await waitFor(async () => started.stderr().includes('config edit not applied'), 'the rejection message');
+    expect(started.stderr()).toMatch(/\.llmrc\.json/);
+    expect(JSON.parse((await ask(started.url)).text).content[0].text).toBe('after the edit');
+  });
+});

@@ -1,14 +1,8 @@
 import pc from 'picocolors';
-import { defaultPluginResolver, loadConfig, type PluginResolver } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig, UserConfig } from '../config/types.js';
-import { FIRST_PARTY } from '../plugins/builtin.js';
+import { pluginResolver } from '../plugins/builtin.js';
 import { CliError } from './errors.js';
-
-/** First-party plugins by name (`"cerebras"`), anything else as a module. */
-export const cliPluginResolver: PluginResolver = async (name, options, fromDir) => {
-  const factory = FIRST_PARTY[name];
-  return factory ? factory(options) : defaultPluginResolver(name, options, fromDir);
-};
 
 export interface CliConfigOptions {
   workspace: string;
@@ -17,6 +11,8 @@ export interface CliConfigOptions {
   overrides?: Partial<Pick<UserConfig, 'port' | 'host' | 'backend'>>;
   /** Drop warnings (for look-ups done on the side, e.g. finding a client key). */
   quiet?: boolean;
+  /** Where warnings go (default: stderr). */
+  onWarning?: (message: string) => void;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -27,8 +23,10 @@ export function loadCliConfig(options: CliConfigOptions): Promise<ResolvedConfig
     env: options.env ?? process.env,
     home: options.home,
     overrides: options.overrides ?? {},
-    pluginResolver: cliPluginResolver,
-    onWarning: options.quiet ? () => undefined : (message) => process.stderr.write(`${pc.yellow('warning:')} ${message}\n`),
+    pluginResolver,
+    onWarning: options.quiet
+      ? () => undefined
+      : (options.onWarning ?? ((message) => process.stderr.write(`${pc.yellow('warning:')} ${message}\n`))),
   });
 }
 

@@ -8,6 +8,7 @@ import { describeInstance, listInstances } from '../instances.js';
 import { loadCliConfig, parsePortOption, stringOption } from '../load-config.js';
 import { llmProxyHome, workspaceDir } from '../paths.js';
 import { runProxy } from '../run-proxy.js';
+import { watchConfigFile } from '../watch-config.js';
 import { configSourceLines, describeBackendConfig, err, out } from '../ui.js';
 
 export interface StartOptions {
@@ -49,7 +50,12 @@ export async function start(options: StartOptions): Promise<number> {
     logLevel: logLevel ?? loaded.logLevel,
     logFormat: options.jsonLogs ? 'json' : loaded.logFormat,
   };
-  const logger = loggerFor(config);
+  let current = config;
+  const logger = createLogger({
+    level: config.logLevel,
+    format: config.logFormat,
+    secrets: () => secretsOf(current),
+  });
   const twin = (await listInstances(home)).find((i) => i.workspace === workspace);
   if (twin) err(`${pc.yellow('note:')} llm-proxy already runs for this workspace at ${describeInstance(twin)}; starting another`);
   const running = await runProxy({ config, logger, workspace, home });
@@ -67,6 +73,27 @@ export async function start(options: StartOptions): Promise<number> {
   // One write, so a reader never sees half of it.
   out(banner.join('\n'));
 
+  const watcher =
+    config.filepath &&
+    watchConfigFile(config.filepath, () => {
+      loadCliConfig({
+        workspace,
+        home,
+        configFile: config.filepath,
+        overrides: { port: parsePortOption(options.port), host: stringOption(options.host, '--host') },
+        onWarning: (message) => logger.warn(message),
+      })
+        .then(async (next) => {
+          const fresh = { ...next, logLevel: current.logLevel, logFormat: current.logFormat };
+          await running.proxy.reload(fresh);
+          current = fresh;
+        })
+        .catch((error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          logger.error(`config edit not applied, the running config stays: ${reason}`);
+        });
+    });
+
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -76,6 +103,7 @@ export async function start(options: StartOptions): Promise<number> {
         process.exit(1);
       }
       stopping = true;
+      if (watcher) watcher.close();
       logger.info('shutting down', { signal, graceMs: config.server.shutdownGraceMs });
       running.stop().then(
         () => resolve(0),
