@@ -190,7 +190,7 @@ describe('llm-proxy setup', () => {
     expect(result.code, result.stderr).toBe(0);
     const file = join(box.home, '.llm-proxy', 'config.json');
     expect(mode(file)).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ backend: 'ollama', backends: { ollama: { type: 'openai' } } });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ backend: 'ollama', backends: { ollama: { type: 'ollama' } } });
     expect((await run(box, ['setup', '--global'])).code).toBe(1);
   });
 });

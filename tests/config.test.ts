@@ -140,7 +140,7 @@ describe('embedded default and defaults', () => {
       backend: 'ollama',
       port: 8000,
       host: '127.0.0.1',
-      backends: { ollama: { type: 'openai', url: 'http://127.0.0.1:11434/v1' } },
+      backends: { ollama: { type: 'ollama', url: 'http://127.0.0.1:11434', model: 'qwen3-coder:30b' } },
       plugins: [],
       server: {
         bodyLimitBytes: 32 * 1024 * 1024,

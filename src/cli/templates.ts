@@ -32,11 +32,13 @@ export default {
       model: 'gpt-oss-120b',
     },
 
-    // A local Ollama through its OpenAI-compatible API. First: \`ollama pull qwen3-coder:30b\`.
+    // A local Ollama through its native API (sets num_ctx so Claude Code's long prompts are not
+    // cut). First: \`ollama pull qwen3-coder:30b\`.
     ollama: {
-      type: 'openai',
-      url: 'http://127.0.0.1:11434/v1',
+      type: 'ollama',
+      url: 'http://127.0.0.1:11434',
       model: 'qwen3-coder:30b',
+      numCtx: 65536,
     },
 
     // A rented GPU (vast.ai, RunPod) running vLLM, llama.cpp, Ollama or LiteLLM, reached through
@@ -60,6 +62,6 @@ export const GLOBAL_TEMPLATE = {
   backend: 'ollama',
   port: 8000,
   backends: {
-    ollama: { type: 'openai', url: 'http://127.0.0.1:11434/v1', model: 'qwen3-coder:30b' },
+    ollama: { type: 'ollama', url: 'http://127.0.0.1:11434', model: 'qwen3-coder:30b' },
   },
 };

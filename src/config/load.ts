@@ -35,7 +35,7 @@ export interface LoadConfigOptions extends Omit<ResolveOptions, 'source'> {
 
 export const EMBEDDED_DEFAULT_CONFIG = {
   backend: 'ollama',
-  backends: { ollama: { type: 'openai', url: 'http://127.0.0.1:11434/v1' } },
+  backends: { ollama: { type: 'ollama', url: 'http://127.0.0.1:11434', model: 'qwen3-coder:30b' } },
 } as const satisfies UserConfig;
 
 export const CONFIG_DEFAULTS = {

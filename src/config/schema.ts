@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseBodyLimit } from './body-limit.js';
-import type { PluginEntry, UserConfig } from './types.js';
+import type { PluginEntry, TunnelConfig, UserConfig } from './types.js';
 
 // Missing fields read "Required" rather than "expected string, received undefined".
 const errorMap: z.core.$ZodErrorMap = (issue) => (issue.input === undefined ? 'Required' : undefined);
@@ -19,25 +19,75 @@ const modelMapping = {
   maxTokens: z.number().int().positive().optional(),
 };
 
+const TCP_PORT = 'must be a port number (1-65535)';
+const tcpPort = z.number().int(TCP_PORT).min(1, TCP_PORT).max(65535, TCP_PORT);
+// Host and user become ssh arguments: a leading "-" would be read as an option.
+const sshHost = z.string().regex(/^(?!-)[\w.:-]+$/, 'must be a host name or an IP address');
+const positiveMs = z.number().int().positive();
+
+/** `backends.<name>.tunnel`, also read by the ssh-tunnel plugin. */
+export const tunnelSchema = z.strictObject({
+  host: sshHost,
+  port: tcpPort.optional(),
+  user: z.string().regex(/^(?!-)[\w.-]+$/, 'must be a user name'),
+  identityFile: z.string().min(1).optional(),
+  knownHostsFile: z.string().min(1).optional(),
+  remotePort: tcpPort,
+  remoteHost: sshHost.optional(),
+  localPort: tcpPort.optional(),
+  readyTimeoutMs: positiveMs.optional(),
+});
+
+/** Checks a `tunnel` block where the config schema did not run (library mode with a resolved config). */
+export function validateTunnel(value: unknown, field: string): TunnelConfig {
+  const result = tunnelSchema.safeParse(value, { error: errorMap });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.length ? `.${formatPath(issue.path)}` : '';
+  throw new ConfigError(issue?.message ?? 'invalid tunnel', { field: `${field}${path}` });
+}
+
+const format = z.enum(['anthropic', 'openai', 'ollama']).optional();
+
 /** Type-specific checks for the first-party backend types; other types validate their own options. */
 const KNOWN_BACKENDS: Record<string, z.ZodType> = {
   cerebras: z.looseObject({ apiKey: secret, apiUrl: httpUrl.optional() }),
-  openai: z.looseObject({ url: httpUrl, apiKey: secret, headers }),
+  openai: z.looseObject({ url: httpUrl.optional(), apiKey: secret, headers }),
   anthropic: z.looseObject({ url: httpUrl.optional(), apiKey: secret, headers }),
-  'self-hosted': z.looseObject({
-    url: httpUrl,
-    format: z.enum(['anthropic', 'openai']).optional(),
+  'self-hosted': z.looseObject({ url: httpUrl.optional(), format, apiKey: secret, headers }),
+  'vast-ai': z.looseObject({ url: httpUrl.optional(), format, apiKey: secret, headers }),
+  runpod: z.looseObject({
+    podId: z.string().regex(/^[a-z0-9]+$/, 'must be the pod ID RunPod shows (lower-case letters and digits)').optional(),
+    port: tcpPort.optional(),
+    endpointId: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be the endpoint ID RunPod shows').optional(),
+    format,
     apiKey: secret,
     headers,
+  }),
+  ollama: z.looseObject({
+    url: httpUrl.optional(),
+    apiKey: secret,
+    headers,
+    numCtx: z.number().int().positive().optional(),
+    keepAlive: z.union([z.string().min(1), z.number()]).optional(),
+    think: z.union([z.boolean(), z.enum(['low', 'medium', 'high'])]).optional(),
+    loadTimeoutMs: z.number().int().positive().optional(),
+    embedModel: z.string().min(1).optional(),
   }),
   scripted: z.looseObject({
     responses: z.array(z.record(z.string(), z.unknown())).min(1, 'must list at least one response'),
   }),
 };
 
+/** Types whose `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
+const URL_OR_TUNNEL = new Set(['openai', 'self-hosted', 'vast-ai']);
+
 export const backendSchema = z
-  .looseObject({ type: z.string().min(1), ...modelMapping })
+  .looseObject({ type: z.string().min(1), ...modelMapping, tunnel: tunnelSchema.optional(), firstByteTimeoutMs: positiveMs.optional() })
   .superRefine((backend, ctx) => {
+    if (URL_OR_TUNNEL.has(backend.type) && backend.url === undefined && backend.tunnel === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
+    }
     const specific = KNOWN_BACKENDS[backend.type];
     if (!specific) return;
     const result = specific.safeParse(backend, { error: errorMap });

@@ -11,35 +11,113 @@ export interface ModelMapping {
   maxTokens?: number;
 }
 
-export interface CerebrasBackendConfig extends ModelMapping {
+/**
+ * An SSH tunnel the `ssh-tunnel` plugin keeps open for a backend: `ssh -N -L
+ * 127.0.0.1:<localPort>:<remoteHost>:<remotePort> -p <port> user@host`, host keys checked
+ * (`StrictHostKeyChecking=accept-new` at most). The backend's `url` then points at the local end.
+ */
+export interface TunnelConfig {
+  host: string;
+  /** SSH port. Default 22. */
+  port?: number;
+  user: string;
+  /** Private key (`-i`); without it ssh uses the agent and ~/.ssh. */
+  identityFile?: string;
+  /** `UserKnownHostsFile`; default ssh's own (~/.ssh/known_hosts). */
+  knownHostsFile?: string;
+  /** The server's port on the remote machine, e.g. 11434 (Ollama) or 8000 (vLLM). */
+  remotePort: number;
+  /** Where the remote end connects. Default `127.0.0.1`. */
+  remoteHost?: string;
+  /** Local port; default the port of `url`, else a free one chosen at start. */
+  localPort?: number;
+  /** How long a request waits for the tunnel to come up before a 502, ms. Default 30000. */
+  readyTimeoutMs?: number;
+}
+
+/** Options every backend type accepts. */
+export interface BackendCommon extends ModelMapping {
+  tunnel?: TunnelConfig;
+  /** This backend's time until the upstream's response headers, ms (overrides `server.firstByteTimeoutMs`). */
+  firstByteTimeoutMs?: number;
+}
+
+/** `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
+export type UrlOrTunnel = { url: string } | { url?: string; tunnel: TunnelConfig };
+
+/** The wire format of a self-hosted server; `ollama` needs the ollama plugin. */
+export type ServerFormat = 'anthropic' | 'openai' | 'ollama';
+
+export interface CerebrasBackendConfig extends BackendCommon {
   type: 'cerebras';
   apiKey?: string;
   apiUrl?: string;
 }
 
-export interface OpenAIBackendConfig extends ModelMapping {
-  type: 'openai';
-  url: string;
-  apiKey?: string;
-  headers?: Record<string, string>;
-}
+export type OpenAIBackendConfig = BackendCommon &
+  UrlOrTunnel & {
+    type: 'openai';
+    apiKey?: string;
+    headers?: Record<string, string>;
+  };
 
-export interface AnthropicBackendConfig extends ModelMapping {
+export interface AnthropicBackendConfig extends BackendCommon {
   type: 'anthropic';
   url?: string;
   apiKey?: string;
   headers?: Record<string, string>;
 }
 
-export interface SelfHostedBackendConfig extends ModelMapping {
-  type: 'self-hosted';
-  url: string;
-  format?: 'anthropic' | 'openai';
+/** A server you run yourself, in one of the formats (`self-hosted`, `vast-ai`). */
+interface ServerBackendFields {
+  format?: ServerFormat;
   apiKey?: string;
   headers?: Record<string, string>;
 }
 
-export interface ScriptedBackendConfig extends ModelMapping {
+/** Format defaults to `anthropic`. */
+export type SelfHostedBackendConfig = BackendCommon & UrlOrTunnel & ServerBackendFields & { type: 'self-hosted' };
+
+/** A vast.ai instance: an open port (`url`) or a `tunnel`. Format defaults to `openai`; first-byte timeout 300 s (cold starts). */
+export type VastAiBackendConfig = BackendCommon & UrlOrTunnel & ServerBackendFields & { type: 'vast-ai' };
+
+/** A RunPod pod through RunPod's HTTPS proxy: `https://<podId>-<port>.proxy.runpod.net`. Format defaults to `openai`. */
+export interface RunPodPodBackendConfig extends BackendCommon, ServerBackendFields {
+  type: 'runpod';
+  podId: string;
+  /** The pod's exposed HTTP port. Default 8000 (vLLM's). */
+  port?: number;
+}
+
+/** A RunPod serverless vLLM endpoint: `https://api.runpod.ai/v2/<endpointId>/openai/v1`, Bearer `RUNPOD_API_KEY`. */
+export interface RunPodServerlessBackendConfig extends BackendCommon {
+  type: 'runpod';
+  endpointId: string;
+  /** Default `$RUNPOD_API_KEY`. */
+  apiKey?: string;
+  headers?: Record<string, string>;
+}
+
+/** Ollama's native API (plugins/ollama). */
+export interface OllamaBackendConfig extends BackendCommon {
+  type: 'ollama';
+  /** Default http://127.0.0.1:11434; a trailing /v1 or /api is ignored. */
+  url?: string;
+  /** Context window sent as options.num_ctx. Default 65536 (Ollama's own default truncates Claude Code's prompts). */
+  numCtx?: number;
+  /** keep_alive: "30m", seconds, or negative to keep the model loaded. */
+  keepAlive?: string | number;
+  /** Unset: follows the request's `thinking` when the model can think. */
+  think?: boolean | 'low' | 'medium' | 'high';
+  /** How long to wait for the first token while the model loads, ms. Default max(firstByteTimeoutMs, 300000). */
+  loadTimeoutMs?: number;
+  /** Model for embeddings (`/api/embed`); default `model`. */
+  embedModel?: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+}
+
+export interface ScriptedBackendConfig extends BackendCommon {
   type: 'scripted';
   /** Canned answers, used in order; the last one repeats. See src/plugins/scripted-provider.ts. */
   responses: ScriptedResponse[];
@@ -52,16 +130,20 @@ export type ScriptedResponse =
   | { error: { status: number; type: import('../anthropic/types.js').ErrorType; message: string } };
 
 /** A backend type contributed by a third-party provider plugin. */
-export interface CustomBackendConfig extends ModelMapping {
+export interface CustomBackendConfig extends BackendCommon {
   type: string;
   [option: string]: unknown;
 }
 
 export type BackendConfig =
   | CerebrasBackendConfig
+  | OllamaBackendConfig
   | OpenAIBackendConfig
   | AnthropicBackendConfig
   | SelfHostedBackendConfig
+  | VastAiBackendConfig
+  | RunPodPodBackendConfig
+  | RunPodServerlessBackendConfig
   | ScriptedBackendConfig
   | CustomBackendConfig;
 

@@ -1,10 +1,12 @@
 import { ConfigError } from '../errors.js';
-import type { Backend, BackendRegistry, BackendSpec, ProviderEnv, ProviderFactory, ProviderRegistry } from './types.js';
+import type { Backend, BackendRegistry, BackendSpec, ProviderEnv, ProviderFactory, ProviderRegistry, SpecRewriter } from './types.js';
 
 /** Provider types registered by plugins, and the backends built from the config with them. */
 export class Backends implements BackendRegistry, ProviderRegistry {
   readonly #factories = new Map<string, ProviderFactory>();
   readonly #backends = new Map<string, Backend>();
+  readonly #specs = new Map<string, BackendSpec>();
+  readonly #rewriters: SpecRewriter[] = [];
   #active: string;
 
   constructor(active: string) {
@@ -16,8 +18,18 @@ export class Backends implements BackendRegistry, ProviderRegistry {
     this.#factories.set(type, factory);
   }
 
-  build(specs: readonly BackendSpec[], env: ProviderEnv, file?: string): void {
-    for (const spec of specs) {
+  factory(type: string): ProviderFactory | undefined {
+    return this.#factories.get(type);
+  }
+
+  rewrite(rewriter: SpecRewriter): void {
+    this.#rewriters.push(rewriter);
+  }
+
+  async build(specs: readonly BackendSpec[], env: ProviderEnv, file?: string): Promise<void> {
+    for (const original of specs) {
+      let spec = original;
+      for (const rewrite of this.#rewriters) spec = await rewrite(spec);
       const factory = this.#factories.get(spec.type);
       if (!factory) {
         const known = [...this.#factories.keys()].join(', ');
@@ -27,6 +39,7 @@ export class Backends implements BackendRegistry, ProviderRegistry {
         });
       }
       this.#backends.set(spec.name, factory(spec, env));
+      this.#specs.set(spec.name, spec);
     }
     if (!this.#backends.has(this.#active)) {
       throw new ConfigError(`active backend "${this.#active}" is not defined (defined: ${this.names().join(', ')})`, {
@@ -38,6 +51,10 @@ export class Backends implements BackendRegistry, ProviderRegistry {
 
   get(name: string): Backend | undefined {
     return this.#backends.get(name);
+  }
+
+  spec(name: string): BackendSpec | undefined {
+    return this.#specs.get(name);
   }
 
   names(): string[] {

@@ -66,7 +66,7 @@ export class Kernel {
     });
     try {
       await applyPlugins(this.plugins, api);
-      this.backends.build(options.backends, { logger: this.#logger, server: options.server }, options.configFile);
+      await this.backends.build(options.backends, { logger: this.#logger, server: options.server }, options.configFile);
       await readyPlugins(this.plugins);
     } catch (error) {
       await this.close();

@@ -142,6 +142,7 @@ function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
     model: outcome.model,
     stream: ctx.stream,
     cache: ctx.cache.status,
+    tier: ctx.cache.tier,
     ms: outcome.durationMs,
     in: outcome.usage?.input_tokens,
     out: outcome.usage?.output_tokens,

@@ -105,6 +105,8 @@ export interface Backend {
   invoke(call: UpstreamCall): Promise<ProviderResponse>;
   health(signal?: AbortSignal): Promise<BackendHealth>;
   listModels?(signal?: AbortSignal): Promise<string[]>;
+  /** Vectors for texts, one per text in order (a semantic cache uses it); backends that can embed. */
+  embed?(texts: string[], signal?: AbortSignal): Promise<number[][]>;
   close?(): Promise<void>;
   /** A description for `status`, free of secrets (URL without credentials, model). */
   describe(): Record<string, string | number | boolean | undefined>;
@@ -124,6 +126,9 @@ export interface ProviderEnv {
 
 export type ProviderFactory = (spec: BackendSpec, env: ProviderEnv) => Backend;
 
+/** Returns the spec a backend is built from; e.g. `ssh-tunnel` points `url` at its local port. */
+export type SpecRewriter = (spec: BackendSpec) => BackendSpec | Promise<BackendSpec>;
+
 export interface ServerSettings {
   bodyLimitBytes: number;
   pingIntervalMs: number;
@@ -135,10 +140,16 @@ export interface ServerSettings {
 
 export interface ProviderRegistry {
   register(type: string, factory: ProviderFactory): void;
+  /** A registered type's factory, for providers that delegate (presets); complete once every plugin applied. */
+  factory(type: string): ProviderFactory | undefined;
+  /** Rewrite every backend's spec before it is built; rewriters run in plugin order. */
+  rewrite(rewriter: SpecRewriter): void;
 }
 
 export interface BackendRegistry {
   get(name: string): Backend | undefined;
+  /** The backend's config entry, for plugins that read their own per-backend settings (`cache`). */
+  spec(name: string): BackendSpec | undefined;
   names(): string[];
   readonly active: string;
   setActive(name: string): void;

@@ -5,7 +5,7 @@ import { UpstreamClient, redactUrl } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
-import { modelMappingOf, optionalString, optionalStringRecord } from './backend-options.js';
+import { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from './backend-options.js';
 import { createModelResolver, modelIds } from './model-mapping.js';
 
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
@@ -40,7 +40,7 @@ export class AnthropicBackend implements Backend {
       backend: spec.name,
       baseUrl: this.#baseUrl,
       connectTimeoutMs: env.server.connectTimeoutMs,
-      firstByteTimeoutMs: env.server.firstByteTimeoutMs,
+      firstByteTimeoutMs: optionalNumber(spec.options, 'firstByteTimeoutMs', at) ?? env.server.firstByteTimeoutMs,
       idleTimeoutMs: env.server.idleTimeoutMs,
       headers: { ...optionalStringRecord(spec.options, 'headers', at), ...(this.#apiKey ? { 'x-api-key': this.#apiKey } : {}) },
     });

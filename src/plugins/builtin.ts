@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import type { Plugin } from '../kernel/types.js';
 import { VERSION } from '../version.js';
 import { cerebras } from '../../plugins/cerebras/index.js';
+import { ollama } from '../../plugins/ollama/index.js';
 import { adminEndpoint } from './admin-endpoint.js';
 import { anthropicProvider } from './anthropic-provider.js';
 import { clientAuth } from './client-auth.js';
@@ -12,11 +13,14 @@ import { modelsEndpoint } from './models-endpoint.js';
 import { openaiProvider } from './openai-provider.js';
 import { requestValidation } from './request-validation.js';
 import { scriptedProvider } from './scripted-provider.js';
+import { presetsProvider } from './presets-provider.js';
 import { selfHostedProvider } from './self-hosted-provider.js';
+import { sshTunnel } from './ssh-tunnel.js';
 
 /** First-party plugins a config may name as a string (`"cerebras"` or `["cerebras", {...}]`). */
 export const FIRST_PARTY: Record<string, (options: unknown) => Plugin> = {
   cerebras: (options) => cerebras(options as Parameters<typeof cerebras>[0]),
+  ollama: (options) => ollama(options as Parameters<typeof ollama>[0]),
 };
 
 /**
@@ -30,9 +34,12 @@ export function assemblePlugins(config: ResolvedConfig): Plugin[] {
     openaiProvider(),
     anthropicProvider(),
     selfHostedProvider(),
+    presetsProvider(),
     scriptedProvider(),
     cerebras(),
+    ollama(),
     defaultRouter(),
+    sshTunnel(),
     modelsEndpoint(),
     healthEndpoint({ version: VERSION }),
     adminEndpoint({ version: VERSION }),

@@ -2,6 +2,13 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { ProxyError } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 
+declare module '../kernel/types.js' {
+  interface ContextState {
+    /** When client keys are configured: a digest of the key the request presented (tenants never share cache entries). */
+    clientKeyId?: string;
+  }
+}
+
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** The key a client sent, as `x-api-key` or `Authorization: Bearer`. */
@@ -30,8 +37,13 @@ export function clientAuth(options: { keys: readonly string[] }): Plugin {
   return {
     name: 'client-auth',
     enforce: 'pre',
-    apply({ use }) {
+    apply({ use, hooks }) {
       if (keys.length === 0) return;
+      // Which key a request used separates tenants, e.g. in cache keys; a digest, never the key.
+      hooks.request.tap({ name: 'client-auth', stage: -200 }, (ctx) => {
+        const key = presentedKey(ctx.headers);
+        if (key !== undefined) ctx.state.clientKeyId = digest(key).toString('hex');
+      });
       use(async (koa, next) => {
         if (OPEN_PATHS.has(`${koa.method} ${koa.path}`) || keyMatches(presentedKey(koa.headers), keys)) return next();
         throw new ProxyError('Invalid or missing API key: this proxy requires one of its client keys as x-api-key or Bearer.', {

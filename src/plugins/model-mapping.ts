@@ -1,6 +1,7 @@
 import type { ModelMapping } from '../config/types.js';
 
-const globToRegExp = (glob: string): RegExp =>
+/** `claude-*-4-5*` as a case-insensitive RegExp; `*` matches anything. */
+export const globToRegExp = (glob: string): RegExp =>
   new RegExp('^' + glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
 
 /**

@@ -19,7 +19,7 @@ import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
 import { createModelResolver, modelIds } from './model-mapping.js';
-import { optionalString, optionalStringRecord, requireString, modelMappingOf } from './backend-options.js';
+import { optionalNumber, optionalString, optionalStringRecord, requireString, modelMappingOf } from './backend-options.js';
 
 export interface OpenAIBackendOptions extends ModelMapping {
   name: string;
@@ -28,6 +28,8 @@ export interface OpenAIBackendOptions extends ModelMapping {
   baseUrl: string;
   apiKey?: string;
   headers?: Record<string, string>;
+  /** Overrides `server.firstByteTimeoutMs` for this backend (cold starts on rented GPUs). */
+  firstByteTimeoutMs?: number;
   /** Error-body dialect, for providers that differ from OpenAI's. */
   errorFormat?: 'openai' | 'cerebras';
   /** Provider-specific request fixes (parameters a provider rejects). */
@@ -62,7 +64,7 @@ export class OpenAIBackend implements Backend {
       backend: options.name,
       baseUrl: options.baseUrl,
       connectTimeoutMs: env.server.connectTimeoutMs,
-      firstByteTimeoutMs: env.server.firstByteTimeoutMs,
+      firstByteTimeoutMs: options.firstByteTimeoutMs ?? env.server.firstByteTimeoutMs,
       idleTimeoutMs: env.server.idleTimeoutMs,
       headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
     });
@@ -134,6 +136,7 @@ export function createOpenAIBackend(spec: BackendSpec, env: ProviderEnv): OpenAI
       baseUrl: openAIBaseUrl(requireString(spec.options, 'url', field)),
       apiKey: optionalString(spec.options, 'apiKey', field),
       headers: optionalStringRecord(spec.options, 'headers', field),
+      firstByteTimeoutMs: optionalNumber(spec.options, 'firstByteTimeoutMs', field),
       ...modelMappingOf(spec.options, field),
     },
     env,

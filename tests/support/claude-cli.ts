@@ -119,3 +119,12 @@ export async function runClaude(opts: RunClaudeOptions): Promise<RunClaudeResult
   }
   return result;
 }
+
+/** The `result` text of a run that must have succeeded; throws with the CLI's stderr otherwise. */
+export function claudeResult(run: RunClaudeResult): string {
+  const result = run.json as { result?: unknown; is_error?: unknown } | undefined;
+  if (run.code !== 0 || result?.is_error !== false || typeof result.result !== 'string') {
+    throw new Error(`claude failed (exit ${String(run.code)}${run.timedOut ? ', timed out' : ''}): ${run.stderr || run.stdout}`);
+  }
+  return result.result;
+}

@@ -137,7 +137,7 @@ function alive({ server, res }: ReplyContext): boolean {
   return !server.closed && !res.destroyed && !res.writableEnded;
 }
 
-function isDelay(item: unknown): item is Delay {
+export function isDelay(item: unknown): item is Delay {
   return (
     typeof item === 'object' &&
     item !== null &&
@@ -147,7 +147,7 @@ function isDelay(item: unknown): item is Delay {
   );
 }
 
-function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
+export function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
   return new Promise<void>((resolve) => {
     if (res.destroyed || res.writableEnded) {
       resolve();
@@ -163,7 +163,7 @@ function write(res: ServerResponse, chunk: string | Buffer): Promise<void> {
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
     if (signal.aborted) {
       resolve();
