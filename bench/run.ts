@@ -43,7 +43,12 @@ const direct = await time(ROUNDS, async () => {
   upstream.reset();
 });
 const viaProxy = await time(ROUNDS, async () => {
-  const res = await fetch(`${proxy.url}/v1/messages?beta=true`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: raw });
+  // no-store: every round is a miss that goes upstream, the realistic cost (bench/cache.ts measures hits).
+  const res = await fetch(`${proxy.url}/v1/messages?beta=true`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-llm-proxy-cache': 'no-store' },
+    body: raw,
+  });
   const text = await res.text();
   if (!text.includes('message_stop')) throw new Error(`bad answer: ${text.slice(0, 200)}`);
   upstream.reset();

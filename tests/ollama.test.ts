@@ -214,7 +214,7 @@ describe('the ollama plugin against a fake Ollama, with the Anthropic SDK', () =
   it('yields each line as it arrives, not at the end of the answer', async () => {
     fake.enqueue({ kind: 'stream', lines: [ollamaLine({ content: 'early ' }), { delayMs: 400 }, ...ollamaTextLines('late', { pieces: 1 })] });
     const started = Date.now();
-    const stream = px.client.messages.stream({ model: 'claude-opus-4-1', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
+    const stream = px.client.messages.stream({ model: 'claude-opus-4-1', max_tokens: 10, messages: [{ role: 'user', content: 'a slow model' }] });
     const firstText = await new Promise<number>((resolve) => stream.once('text', () => resolve(Date.now() - started)));
     const final = await stream.finalMessage();
     expect(firstText).toBeLessThan(300);
@@ -229,7 +229,8 @@ describe('the ollama plugin against a fake Ollama, with the Anthropic SDK', () =
       { kind: 'stream', lines: [ollamaLine({ content: 'half' }), { error: 'an error was encountered while running the model: CUDA error' }] },
     );
     for (const expected of ['was closed while streaming', 'before its final `done` line', 'CUDA error']) {
-      const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] });
+      // A distinct question each time: an earlier complete answer to the same one would be cached.
+      const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: `cut ${expected}` }] });
       const events = parseSSE(res.text);
       expect(events.map((e) => e.event)).not.toContain('message_stop');
       expect(events.at(-1)!.event).toBe('error');

@@ -133,8 +133,9 @@ describe.skipIf(tools.skip)('ssh tunnels through a real sshd on 127.0.0.1', () =
     const down = await waitFor(() => tunnels(px.url), (s) => s.backends.gpu?.state !== 'up');
     expect(down.status).toBe('down');
     expect(down.backends.gpu?.lastError).toBe('ssh was killed by SIGKILL');
-    // The request arrives while ssh is down and waits for the restart (1 s backoff).
-    const answer = await postMessages(px.url, question);
+    // The request arrives while ssh is down and waits for the restart (1 s backoff). A new
+    // question: the cache would answer the earlier one without the tunnel.
+    const answer = await postMessages(px.url, { ...question, messages: [{ role: 'user', content: 'after the restart' }] });
     expect(answer.status).toBe(200);
     const after = (await tunnels(px.url)).backends.gpu!;
     expect(after).toMatchObject({ state: 'up', restarts: 1, localPort: before.localPort });

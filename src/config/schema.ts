@@ -83,7 +83,15 @@ const KNOWN_BACKENDS: Record<string, z.ZodType> = {
 const URL_OR_TUNNEL = new Set(['openai', 'self-hosted', 'vast-ai']);
 
 export const backendSchema = z
-  .looseObject({ type: z.string().min(1), ...modelMapping, tunnel: tunnelSchema.optional(), firstByteTimeoutMs: positiveMs.optional() })
+  .looseObject({
+    type: z.string().min(1),
+    ...modelMapping,
+    tunnel: tunnelSchema.optional(),
+    firstByteTimeoutMs: positiveMs.optional(),
+    cache: z
+      .union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), ttlSeconds: z.number().int().positive().optional() })])
+      .optional(),
+  })
   .superRefine((backend, ctx) => {
     if (URL_OR_TUNNEL.has(backend.type) && backend.url === undefined && backend.tunnel === undefined) {
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });

@@ -40,6 +40,8 @@ export interface BackendCommon extends ModelMapping {
   tunnel?: TunnelConfig;
   /** This backend's time until the upstream's response headers, ms (overrides `server.firstByteTimeoutMs`). */
   firstByteTimeoutMs?: number;
+  /** Cache answers from this backend (default true), and for how long. */
+  cache?: boolean | { enabled?: boolean; ttlSeconds?: number };
 }
 
 /** `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */

@@ -4,7 +4,10 @@ import type { Plugin } from '../kernel/types.js';
 import { VERSION } from '../version.js';
 import { cerebras } from '../../plugins/cerebras/index.js';
 import { ollama } from '../../plugins/ollama/index.js';
+import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import { adminEndpoint } from './admin-endpoint.js';
+import { cache, type CachePluginOptions } from './cache.js';
+import { memoryCache, type MemoryCacheOptions } from './memory-cache.js';
 import { anthropicProvider } from './anthropic-provider.js';
 import { clientAuth } from './client-auth.js';
 import { defaultRouter } from './default-router.js';
@@ -18,7 +21,11 @@ import { selfHostedProvider } from './self-hosted-provider.js';
 import { sshTunnel } from './ssh-tunnel.js';
 
 /** First-party plugins a config may name as a string (`"cerebras"` or `["cerebras", {...}]`). */
-export const FIRST_PARTY: Record<string, (options: unknown) => Plugin> = {
+export const FIRST_PARTY: Record<string, (options: unknown) => Plugin | Promise<Plugin>> = {
+  cache: (options) => cache(options as CachePluginOptions),
+  'memory-cache': (options) => memoryCache(options as MemoryCacheOptions),
+  // Loaded on demand: only configs that use Redis load ioredis.
+  'redis-cache': async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions),
   cerebras: (options) => cerebras(options as Parameters<typeof cerebras>[0]),
   ollama: (options) => ollama(options as Parameters<typeof ollama>[0]),
 };
@@ -39,6 +46,8 @@ export function assemblePlugins(config: ResolvedConfig): Plugin[] {
     cerebras(),
     ollama(),
     defaultRouter(),
+    cache(),
+    memoryCache(),
     sshTunnel(),
     modelsEndpoint(),
     healthEndpoint({ version: VERSION }),

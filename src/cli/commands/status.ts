@@ -1,5 +1,6 @@
 import pc from 'picocolors';
-import type { HealthState } from '../../kernel/types.js';
+import { isRecord } from '../../config/is-record.js';
+import type { HealthState, StatusSection } from '../../kernel/types.js';
 import type { StatusReport } from '../../plugins/admin-endpoint.js';
 import { fetchStatus, instanceConfig } from '../admin-client.js';
 import { secretsOf } from '../claude-env.js';
@@ -34,6 +35,8 @@ export interface InstanceStatus extends InstanceRecord {
   active?: string;
   health?: StatusReport['health']['status'];
   backends?: BackendStatus[];
+  /** Sections plugins add to /health (cache, redis-cache, tunnels). */
+  plugins?: Record<string, StatusSection>;
 }
 
 const SECRET_KEY = /key|token|secret|password|authorization|credential/i;
@@ -85,6 +88,7 @@ async function statusOf(instance: InstanceRecord, home: string): Promise<Instanc
       active: report.active,
       health: report.health.status,
       backends: backendsOf(report),
+      plugins: report.health.plugins,
     }, instance, home);
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
@@ -114,6 +118,33 @@ function printInstance(s: InstanceStatus): void {
       .join(' ');
     out(`    ${HEALTH_MARK[b.health]} ${name}  ${where}${latency}${detail}${info ? pc.dim(`  ${info}`) : ''}`);
   }
+  const sections = Object.entries(s.plugins ?? {});
+  if (sections.length > 0) out('  plugins:');
+  const sectionWidth = Math.max(0, ...sections.map(([name]) => name.length));
+  for (const [name, section] of sections) {
+    out(`    ${HEALTH_MARK[section.status] ?? HEALTH_MARK.unknown} ${name.padEnd(sectionWidth)}  ${formatSection(section)}`);
+  }
+}
+
+/** A plugin section on one line: `hits: memory=2 redis=1  misses=3  savedUsd=$0.0045  tiers: memory(entries=3 bytes=2048)`. */
+export function formatSection(section: StatusSection): string {
+  const { status: _status, ...details } = section;
+  return Object.entries(details)
+    .filter(([, value]) => value !== undefined && !(isRecord(value) && Object.keys(value).length === 0))
+    .map(([key, value]) => (isRecord(value) ? `${key}: ${pairs(value)}` : `${key}=${scalar(key, value)}`))
+    .join('  ');
+}
+
+function pairs(record: Record<string, unknown>): string {
+  return Object.entries(record)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => (isRecord(value) ? `${key}(${pairs(value)})` : `${key}=${scalar(key, value)}`))
+    .join(' ');
+}
+
+function scalar(key: string, value: unknown): string {
+  if (typeof value === 'number' && /usd$/i.test(key)) return `$${value}`;
+  return Array.isArray(value) ? value.map(String).join(',') : String(value);
 }
 
 /** Exit code 0 when at least one proxy runs and answers, 1 otherwise (for scripts). */

@@ -1,0 +1,59 @@
+import type { Plugin } from '../../src/kernel/types.js';
+import { decodeAnswer, encodeAnswer } from '../../src/plugins/cache-answer.js';
+import { registerCacheTier } from '../../src/plugins/cache-tier.js';
+import { decodeValue, encodeValue } from './codec.js';
+import { RedisLink } from './link.js';
+import { resolveRedisSettings, type RedisCacheOptions } from './options.js';
+
+export type { RedisCacheOptions } from './options.js';
+
+/**
+ * L2: answers shared by every proxy that uses the same Redis (one node or a Cluster), at
+ * `cacheLookup` stage 10. A Redis that is down or slow never fails or slows a request beyond
+ * `operationTimeoutMs`: the request goes on uncached. See README.md.
+ */
+export function redisCache(options: RedisCacheOptions = {}): Plugin {
+  const settings = resolveRedisSettings(options);
+  let link: RedisLink | undefined;
+  return {
+    name: 'redis-cache',
+    dependencies: ['cache'],
+    apply(api) {
+      const redis = new RedisLink(settings, api.logger);
+      link = redis;
+      registerCacheTier(api, {
+        name: 'redis',
+        plugin: 'redis-cache',
+        stage: 10,
+        ttlSeconds: settings.ttlSeconds,
+        maxEntryBytes: settings.maxEntryBytes,
+        async get(keys, ctx) {
+          const value = await redis.get(keys.key);
+          if (!value) return undefined;
+          const text = await decodeValue(value);
+          const answer = text === undefined ? undefined : decodeAnswer(text);
+          if (!answer) ctx.log.debug('redis-cache: an unreadable entry was ignored');
+          return answer;
+        },
+        async set(keys, answer, ttlSeconds) {
+          const text = encodeAnswer(answer);
+          if (Buffer.byteLength(text) > settings.maxEntryBytes) {
+            redis.counters.tooLarge++;
+            return;
+          }
+          await redis.set(keys.key, await encodeValue(text, settings.compressAbove, settings.compression), ttlSeconds);
+        },
+        describe: () => ({ redis: redis.state }),
+      });
+      api.status.add('redis-cache', () => redis.report());
+    },
+    async ready() {
+      await link?.ready();
+    },
+    close() {
+      link?.close();
+    },
+  };
+}
+
+export default redisCache;
