@@ -50,7 +50,7 @@ export async function embedWith(target: EmbedTarget, texts: string[], signal?: A
   return embeddings;
 }
 
-function isVector(value: unknown): value is number[] {
+export function isVector(value: unknown): value is number[] {
   return Array.isArray(value) && value.every((n) => typeof n === 'number');
 }
 

@@ -2,12 +2,10 @@ import { Cluster, Redis } from 'ioredis';
 import { safeUrl } from '../../src/cli/ui.js';
 import type { Logger } from '../../src/logger.js';
 import type { HealthState, StatusSection } from '../../src/kernel/types.js';
-import type { RedisSettings } from './options.js';
+import { DependencyHealth } from '../../src/plugins/dependency-health.js';
+import type { RedisConnection } from './options.js';
 
 export type LinkState = 'connecting' | 'up' | 'down';
-
-/** While down, one command a second probes whether Redis is back; the others skip it at once. */
-const PROBE_INTERVAL_MS = 1000;
 
 const retryDelay = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
@@ -19,14 +17,12 @@ const retryDelay = (times: number): number => Math.min(50 * 2 ** Math.min(times,
 export class RedisLink {
   readonly #client: Redis | Cluster;
   readonly #where: string;
-  #state: LinkState = 'connecting';
-  #lastError: string | undefined;
-  #nextProbe = 0;
+  readonly #health: DependencyHealth;
   readonly counters = { hits: 0, misses: 0, stores: 0, errors: 0, tooLarge: 0 };
 
   constructor(
-    private readonly settings: RedisSettings,
-    private readonly logger: Logger,
+    private readonly settings: RedisConnection,
+    logger: Logger,
   ) {
     const common = {
       password: settings.password,
@@ -46,18 +42,23 @@ export class RedisLink {
       this.#where = safeUrl(settings.url);
       this.#client = new Redis(settings.url, { ...common, enableOfflineQueue: false, retryStrategy: retryDelay });
     }
-    this.#client.on('ready', () => this.#up());
-    this.#client.on('error', (error: Error) => this.#down(error.message));
-    this.#client.on('close', () => this.#down('connection closed'));
+    this.#health = new DependencyHealth(logger, {
+      down: (reason) => `Redis at ${this.#where} is unavailable (${reason}); requests go on uncached until it is back`,
+      up: `Redis at ${this.#where} answers again: caching resumes`,
+    });
+    this.#client.on('ready', () => this.#health.up());
+    this.#client.on('error', (error: Error) => this.#health.down(error.message));
+    this.#client.on('close', () => this.#health.down('connection closed'));
   }
 
   get state(): LinkState {
-    return this.#state;
+    const state = this.#health.state;
+    return state === 'unknown' ? 'connecting' : state;
   }
 
   /** Waits (bounded) for the first connection or failure, so the first requests are not needless misses; never throws. */
   async ready(): Promise<void> {
-    if (this.#state !== 'connecting') return;
+    if (this.state !== 'connecting') return;
     await new Promise<void>((resolve) => {
       const client = this.#client;
       const timer = setTimeout(done, this.settings.connectTimeoutMs);
@@ -70,7 +71,7 @@ export class RedisLink {
         resolve();
       }
     });
-    if (this.#state === 'connecting') this.#down(`no connection within ${this.settings.connectTimeoutMs} ms`);
+    if (this.state === 'connecting') this.#health.down(`no connection within ${this.settings.connectTimeoutMs} ms`);
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -85,9 +86,16 @@ export class RedisLink {
     if (done !== undefined) this.counters.stores++;
   }
 
+  /** Any command (a pipeline, a MULTI) under the same rules: `undefined` when Redis is down, slow or failing. */
+  run<T>(command: (client: Redis | Cluster) => Promise<T>): Promise<T | undefined> {
+    return this.#run(() => command(this.#client));
+  }
+
   report(): StatusSection & { redis: LinkState } {
-    const status: HealthState = this.#state === 'up' ? 'ok' : this.#state === 'down' ? 'down' : 'unknown';
-    return { status, redis: this.#state, mode: this.settings.mode, at: this.#where, ...this.counters, ...(this.#lastError ? { lastError: this.#lastError } : {}) };
+    const state = this.state;
+    const status: HealthState = state === 'up' ? 'ok' : state === 'down' ? 'down' : 'unknown';
+    const { lastError } = this.#health;
+    return { status, redis: state, mode: this.settings.mode, at: this.#where, ...this.counters, ...(lastError ? { lastError } : {}) };
   }
 
   close(): void {
@@ -99,7 +107,7 @@ export class RedisLink {
 
   /** A command's result, or `undefined` when Redis is down, slow or failing. */
   async #run<T>(command: () => Promise<T>): Promise<T | undefined> {
-    if (this.#state !== 'up' && Date.now() < this.#nextProbe) return undefined;
+    if (!this.#health.shouldTry()) return undefined;
     let timer: NodeJS.Timeout | undefined;
     // ioredis' commandTimeout does not cover every path (a Cluster refreshing its slots); this does.
     const timeout = new Promise<never>((_, reject) => {
@@ -107,27 +115,14 @@ export class RedisLink {
     });
     try {
       const result = await Promise.race([command(), timeout]);
-      this.#up();
+      this.#health.up();
       return result;
     } catch (error) {
       this.counters.errors++;
-      this.#down(error instanceof Error ? error.message : String(error));
+      this.#health.down(error instanceof Error ? error.message : String(error));
       return undefined;
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  #up(): void {
-    if (this.#state === 'down') this.logger.info(`Redis at ${this.#where} answers again: caching resumes`);
-    this.#state = 'up';
-  }
-
-  #down(reason: string): void {
-    this.#lastError = reason;
-    this.#nextProbe = Date.now() + PROBE_INTERVAL_MS;
-    if (this.#state === 'down') return;
-    this.#state = 'down';
-    this.logger.warn(`Redis at ${this.#where} is unavailable (${reason}); requests go on uncached until it is back`);
   }
 }

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { cerebras } from '../../plugins/cerebras/index.js';
 import { ollama } from '../../plugins/ollama/index.js';
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
+import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import { adminEndpoint } from './admin-endpoint.js';
 import { cache, type CachePluginOptions } from './cache.js';
 import { memoryCache, type MemoryCacheOptions } from './memory-cache.js';
@@ -26,6 +27,8 @@ export const FIRST_PARTY: Record<string, (options: unknown) => Plugin | Promise<
   'memory-cache': (options) => memoryCache(options as MemoryCacheOptions),
   // Loaded on demand: only configs that use Redis load ioredis.
   'redis-cache': async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions),
+  'semantic-cache': async (options) =>
+    (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   cerebras: (options) => cerebras(options as Parameters<typeof cerebras>[0]),
   ollama: (options) => ollama(options as Parameters<typeof ollama>[0]),
 };

@@ -52,7 +52,33 @@ export async function post(url: string, body: object, headers: Record<string, st
   };
 }
 
+/** POSTs a request per prompt, one after the other: each one's status, cache header and duration. */
+export async function timedPosts(url: string, prompts: string[]): Promise<Array<{ status: number; cache: string | null; ms: number }>> {
+  const results = [];
+  for (const prompt of prompts) {
+    const started = Date.now();
+    const res = await post(url, ask(prompt));
+    results.push({ status: res.status, cache: res.cache, ms: Date.now() - started });
+  }
+  return results;
+}
+
+/** Every response was a 200 miss; the slowest took how long (ms). */
+export function slowestMiss(results: Array<{ status: number; cache: string | null; ms: number }>): number {
+  for (const result of results) if (result.status !== 200 || result.cache !== 'miss') throw new Error(`expected a 200 miss, got ${JSON.stringify(result)}`);
+  return Math.max(...results.map((result) => result.ms));
+}
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` every 50 ms until it holds; fails after `timeoutMs`. */
+export async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
 
 /** A suite's fake OpenAI upstream and proxy (started once, the upstream reset before each test). */
 export function cachedProxySuite(config: (upstreamUrl: string) => UserConfig): { readonly upstream: FakeUpstream; readonly px: TestProxy } {
