@@ -45,4 +45,26 @@ describe('the real Claude Code CLI through the proxy and an OpenAI-compatible up
     expect(JSON.stringify(toolMessage.content)).toContain('hello-from-tool');
     expect(second.tools?.length).toBeGreaterThan(10);
   }, 180_000);
+
+  it('recovers from a stream cut mid-answer: the proxy ends it with event: error and Claude Code retries', async () => {
+    upstream.reset();
+    upstream.enqueue(
+      { kind: 'openai-stream', chunks: openaiTextChunks('this answer is cut off half way', { pieces: 6 }), cutAfter: 3 },
+      { kind: 'openai-stream', chunks: openaiTextChunks('The whole answer, second time.') },
+    );
+    const run = await runClaude({ baseUrl: px.url, prompt: 'say something long', timeoutMs: 150_000 });
+    expect(run.code, run.stderr).toBe(0);
+    expect((run.json as { result?: string }).result).toContain('The whole answer, second time.');
+    expect(upstream.chatRequests.length).toBe(2);
+    expect(px.logs.some((line) => line.includes('upstream_disconnected') || line.includes('"error"'))).toBe(true);
+  }, 180_000);
+
+  it('routes --model <backend>/<model> (what /model sets) to that backend and upstream model', async () => {
+    upstream.reset();
+    upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('answered by the chosen model') });
+    const run = await runClaude({ baseUrl: px.url, prompt: 'which model?', extraArgs: ['--model', 'gpu/qwen3-coder:480b'] });
+    expect(run.code, run.stderr).toBe(0);
+    expect((run.json as { result?: string }).result).toContain('answered by the chosen model');
+    expect((upstream.chatRequests[0]!.body as { model: string }).model).toBe('qwen3-coder:480b');
+  }, 180_000);
 });
