@@ -118,7 +118,15 @@ describe.skipIf(!redisPresent && !redisRequired)('the semantic cache', () => {
       });
     const image = (text: string): Anthropic.MessageCreateParamsNonStreaming =>
       ask('', { messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'base64', media_type: 'image/png', data: PNG } }, { type: 'text', text }] }] });
-    const before = { embedded: embeddings.requests.length, report: await semanticReport(px.url) };
+    // The previous test's answers are stored after their responses: let those writes land first.
+    let settled = await semanticReport(px.url);
+    for (let i = 0; i < 20; i++) {
+      await sleep(100);
+      const again = await semanticReport(px.url);
+      if (again.stores === settled.stores) break;
+      settled = again;
+    }
+    const before = { embedded: embeddings.requests.length, report: settled };
     for (const body of [toolTurn('README.md\nsrc'), toolTurn('README.md\nsrc\n'), image('What is in this picture?'), image('what is in this picture')]) {
       expect((await post(px.url, body)).cache).toBe('miss');
     }
