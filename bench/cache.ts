@@ -2,9 +2,6 @@
 // (a miss: key, tee, store), from memory (L1 hit) and from Redis (a private redis-server,
 // memory tier off), next to the proxy with the cache off.
 // Run: node --import tsx bench/cache.ts   (needs ../shared/fixtures and redis-server)
-import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { redisCache } from '../plugins/redis-cache/index.js';
 import { createProxy } from '../src/proxy.js';
 import type { Plugin } from '../src/kernel/types.js';
@@ -12,10 +9,9 @@ import { cache } from '../src/plugins/cache.js';
 import { memoryCache } from '../src/plugins/memory-cache.js';
 import { openaiTextChunks, startFakeUpstream } from '../tests/support/fake-upstream.js';
 import { startRedis } from '../tests/support/redis.js';
+import { fmt, percentile, requestBody, ROUNDS, time } from './measure.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
-const file = process.argv[2] ?? fileURLToPath(new URL('../../shared/fixtures/claude-code/tool-turn2.json', import.meta.url));
-const raw = readFileSync(file, 'utf8');
+const raw = requestBody();
 
 const upstream = await startFakeUpstream({ format: 'openai' });
 upstream.setFallback({ kind: 'openai-stream', chunks: openaiTextChunks('The command printed hello-from-tool. '.repeat(20), { pieces: 20 }) });
@@ -30,16 +26,8 @@ async function measure(label: string, plugins: Plugin[], headers: Record<string,
     if (!text.includes('message_stop')) throw new Error(`bad answer: ${text.slice(0, 200)}`);
     upstream.reset();
   };
-  for (let i = 0; i < 20; i++) await once();
-  const times: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const started = performance.now();
-    await once();
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  const at = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!.toFixed(3);
-  console.log(`${label.padEnd(34)} p50 ${at(50)} ms  p95 ${at(95)} ms`);
+  const times = await time(ROUNDS, once);
+  console.log(`${label.padEnd(34)} p50 ${fmt(percentile(times, 50))}  p95 ${fmt(percentile(times, 95))}`);
   await proxy.close();
 }
 

@@ -1,35 +1,14 @@
 // Proxy overhead: the same Claude Code request (the ~80 KB fixture, 24 tools) sent straight
 // to a fake OpenAI-compatible upstream and through the proxy; reports the added latency.
 // Run: npm run bench   (needs ../shared/fixtures, or pass a request body file as argv[2])
-import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createProxy } from '../src/proxy.js';
+import { fmt, percentile, requestBody, ROUNDS, time } from './measure.js';
 import { toOpenAIRequest } from '../src/openai/request.js';
 import type { MessagesRequest } from '../src/anthropic/types.js';
 import { openaiTextChunks, startFakeUpstream } from '../tests/support/fake-upstream.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
-const file = process.argv[2] ?? fileURLToPath(new URL('../../shared/fixtures/claude-code/tool-turn2.json', import.meta.url));
-const raw = readFileSync(file, 'utf8');
+const raw = requestBody();
 const body = JSON.parse(raw) as MessagesRequest;
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-};
-const fmt = (ms: number) => `${ms.toFixed(3)} ms`;
-
-async function time(rounds: number, run: () => Promise<void>): Promise<number[]> {
-  for (let i = 0; i < 20; i++) await run();
-  const out: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t = performance.now();
-    await run();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
 
 const upstream = await startFakeUpstream({ format: 'openai' });
 upstream.setFallback({ kind: 'openai-stream', chunks: openaiTextChunks('pong', { pieces: 3 }) });

@@ -69,4 +69,3 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
   };
 }
 
-export const silentLogger: Logger = createLogger({ level: 'silent' });

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolveUserConfig } from './config/load.js';
+import { collectSecretValues } from './config/schema.js';
 import type { ResolvedConfig, UserConfig } from './config/types.js';
 import { ConfigError } from './errors.js';
 import { Kernel } from './kernel/kernel.js';
@@ -38,15 +39,12 @@ const isResolved = (config: UserConfig | ResolvedConfig): config is ResolvedConf
 
 /** Every secret the config or environment holds, so the logger can redact them. */
 export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
-  const secrets = new Set<string>(config.auth.keys);
-  const visit = (value: unknown, key: string) => {
-    if (typeof value === 'string' && /key|token|secret|password/i.test(key)) secrets.add(value);
-    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, k);
-  };
-  visit(config.backends, '');
+  // Every string under a key, token, secret, password or headers field of the backends.
+  const secrets = collectSecretValues(config.backends);
+  for (const key of config.auth.keys) secrets.add(key);
   // Provider keys a backend may read from the environment without naming them in the config.
   // Not *_TOKEN: `llm-proxy env` sets ANTHROPIC_AUTH_TOKEN=llm-proxy, a placeholder.
-  for (const [name, value] of Object.entries(env)) if (value && /_API_KEY$/.test(name)) secrets.add(value);
+  for (const [name, value] of Object.entries(env)) if (value && /(_API_KEY|_PASSWORD)$/.test(name)) secrets.add(value);
   return [...secrets].filter((s) => s.length >= 8);
 }
 

@@ -59,18 +59,27 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
     }
   };
 
+  // One timer for the whole stream (not one per event): ping when nothing was written lately.
+  let lastWrite = Date.now();
+  const pinger =
+    opts.pingIntervalMs > 0
+      ? setInterval(() => {
+          if (Date.now() - lastWrite < opts.pingIntervalMs || res.writableEnded || res.destroyed) return;
+          start();
+          lastWrite = Date.now();
+          res.write(PING);
+        }, Math.max(1, Math.floor(opts.pingIntervalMs / 2)))
+      : undefined;
+
   try {
     for (;;) {
-      const next = iterator.next();
-      const result = await raceWithPings(next, opts.pingIntervalMs, async () => {
-        start();
-        await write(PING);
-      });
+      const result = await iterator.next();
       if (result.done) break;
       const event = result.value;
       if (opts.signal.aborted) break;
       start();
       observe(event, summary);
+      lastWrite = Date.now();
       await write(encodeEvent(event));
       if (event.type === 'message_stop') {
         summary.complete = true;
@@ -78,18 +87,20 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
       }
     }
     if (!summary.complete && !opts.signal.aborted) {
-      throw new Error('upstream stream ended before message_stop');
+      throw new ProxyError('the upstream stream ended before message_stop', { code: 'upstream_incomplete', type: 'api_error', status: 502 });
     }
   } catch (thrown) {
     const error = toProxyError(thrown);
     summary.error = error;
     summary.complete = false;
+    clearInterval(pinger);
     // Nothing written yet: the caller can still send a proper HTTP error.
     if (!started) throw error;
     if (!res.writableEnded && !res.destroyed) {
       await write(encodeEvent({ type: 'error', error: { type: error.type, message: error.clientMessage() } }));
     }
   } finally {
+    clearInterval(pinger);
     void iterator.return?.();
   }
   if (started && !res.writableEnded) res.end();
@@ -103,19 +114,5 @@ function observe(event: StreamEvent, summary: StreamSummary): void {
     summary.stopReason = event.delta.stop_reason;
   } else if (event.type === 'error') {
     throw new ProxyError(event.error.message, { code: 'upstream_stream_error', type: event.error.type });
-  }
-}
-
-async function raceWithPings<T>(next: Promise<T>, intervalMs: number, ping: () => Promise<void>): Promise<T> {
-  if (intervalMs <= 0) return next;
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const tick = new Promise<'tick'>((resolve) => {
-      timer = setTimeout(() => resolve('tick'), intervalMs);
-    });
-    const winner = await Promise.race([next, tick]);
-    clearTimeout(timer);
-    if (winner !== 'tick') return winner as T;
-    await ping();
   }
 }
