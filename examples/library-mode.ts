@@ -14,20 +14,20 @@ const proxy = await createProxy({
       ],
     },
   },
-  logLevel: 'warn',
 });
 await proxy.listen(0);
 
 const client = new Anthropic({ baseURL: proxy.url, apiKey: 'test' });
 const first = await client.messages.create({
-  model: 'claude-sonnet-4-5',
+  model: 'claude-opus-4-8',
   max_tokens: 1024,
   messages: [{ role: 'user', content: 'run echo hi' }],
 });
 console.log(first.stop_reason, first.content[0]);
 
+// The same request again: a scripted backend is not cached, so this is the next canned answer.
 const second = await client.messages
-  .stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'and then?' }] })
+  .stream({ model: 'claude-opus-4-8', max_tokens: 1024, messages: [{ role: 'user', content: 'run echo hi' }] })
   .finalMessage();
 console.log(second.content[0]);
 

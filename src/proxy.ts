@@ -65,7 +65,8 @@ async function buildKernel(resolved: ResolvedConfig, logger: Logger, activeBacke
 
 /** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */
 export async function createProxy(config: UserConfig | ResolvedConfig, options: ProxyOptions = {}): Promise<Proxy> {
-  let resolved = isResolved(config) ? config : await resolveUserConfig(config, { pluginResolver });
+  // Library mode logs warnings and errors unless `logLevel` says otherwise (the CLI passes its resolved config, at `info`).
+  let resolved = isResolved(config) ? config : await resolveUserConfig({ ...config, logLevel: config.logLevel ?? 'warn' }, { pluginResolver });
   let secrets = collectSecrets(resolved);
   const logger =
     options.logger ??

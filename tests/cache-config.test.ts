@@ -22,7 +22,8 @@ describe.skipIf(!redisPresent && !redisRequired)('caches declared in a config fi
       join(dir, '.llmrc.json'),
       JSON.stringify({
         backend: 'gpu',
-        backends: { gpu: { type: 'scripted', responses: [{ text: 'first answer' }, { text: 'second answer' }] } },
+        // A scripted backend is cached only when asked.
+        backends: { gpu: { type: 'scripted', responses: [{ text: 'first answer' }, { text: 'second answer' }], cache: true } },
         plugins: [
           ['redis-cache', { url: '${TEST_REDIS_URL}' }],
           ['semantic-cache', { url: '${TEST_REDIS_URL}', embedder: { type: 'openai', url: `${embeddings.url}/v1`, model: 'test-embed' } }],

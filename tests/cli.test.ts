@@ -233,6 +233,11 @@ describe('llm-proxy start / status / switch / env / stop', () => {
     const answer = await ask(proxy.url);
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.text)).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
+    // The CLI logs every request at info (library mode defaults to warn).
+    for (const deadline = Date.now() + 10_000; !/info.*messages/.test(proxy.stderr()) && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(proxy.stderr()).toMatch(/info.*messages/);
 
     const switched = await run(box, ['switch', 'other']);
     expect(switched.code, switched.stderr).toBe(0);

@@ -27,9 +27,12 @@ describe('examples', () => {
   });
 
   it('library-mode.ts runs as documented', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'examples/library-mode.ts'], { cwd: root, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'examples/library-mode.ts'], { cwd: root, timeout: 60_000 });
     expect(stdout).toContain('tool_use');
     expect(stdout).toContain("name: 'Bash'");
+    // The second request is the same as the first: the scripted list, not the cache, answers it.
     expect(stdout).toContain('The command printed hi.');
+    // Library mode logs warnings and errors only.
+    expect(stderr).toBe('');
   });
 });

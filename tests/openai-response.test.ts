@@ -128,6 +128,19 @@ describe('fromOpenAIResponse', () => {
     const res = { ...completion({ content: 'x' }), choices: [] };
     expect(() => fromOpenAIResponse(res, opts)).toThrow(ProxyError);
   });
+
+  it('names what is wrong with a body that is not a chat completion, instead of crashing on it', () => {
+    const bad = (value: unknown) => () => fromOpenAIResponse(value as ChatCompletion, { ...opts, backend: 'gpu' });
+    const { choices: _omitted, ...noChoices } = completion({ content: 'x' });
+    expect(bad(noChoices)).toThrow(expect.objectContaining({ code: 'upstream_bad_response', status: 502, backend: 'gpu', message: expect.stringContaining('without a `choices` array') }));
+    expect(bad({ ...noChoices, choices: null })).toThrow(expect.objectContaining({ code: 'upstream_bad_response' }));
+    expect(bad({ ...noChoices, choices: [{ index: 0 }] })).toThrow(/a choice without a `message`/);
+    expect(bad(null)).toThrow(expect.objectContaining({ code: 'upstream_bad_response' }));
+    expect(bad({ ...noChoices, choices: [{ index: 0, message: { role: 'assistant', tool_calls: [{ id: 'c' }] } }] })).toThrow(/tool call without a function name/);
+    expect(bad({ error: { message: 'quota exceeded', code: 429 } })).toThrow(
+      expect.objectContaining({ code: 'upstream_error_body', type: 'rate_limit_error', message: expect.stringContaining('quota exceeded') }),
+    );
+  });
 });
 
 describe('mapFinishReason', () => {

@@ -329,6 +329,51 @@ describe('translateOpenAIStream', () => {
   });
 });
 
+describe('translateOpenAIStream: an answer ends only when the upstream says so', () => {
+  async function run(chunks: ChatCompletionChunk[], sawDone?: boolean) {
+    const types: string[] = [];
+    async function* upstream(): AsyncGenerator<ChatCompletionChunk> {
+      yield* chunks;
+    }
+    const options = sawDone === undefined ? { ...opts, backend: 'gpu' } : { ...opts, backend: 'gpu', sawDone: () => sawDone };
+    try {
+      for await (const event of translateOpenAIStream(upstream(), options)) types.push(event.type);
+      return { types };
+    } catch (error) {
+      return { types, error: error as ProxyError };
+    }
+  }
+
+  it('content and a clean end without finish_reason or [DONE] is upstream_incomplete, with no message_stop', async () => {
+    const { types, error } = await run([chunk({ content: 'a' }), chunk({ content: 'b' })], false);
+    expect(error).toMatchObject({ code: 'upstream_incomplete', status: 502, backend: 'gpu' });
+    expect(types).toContain('content_block_delta');
+    expect(types).not.toContain('message_stop');
+  });
+
+  it('nothing at all, or [DONE] alone, is upstream_empty before any event', async () => {
+    expect(await run([])).toMatchObject({ types: [], error: { code: 'upstream_empty' } });
+    expect(await run([chunk({ role: 'assistant', content: '' })], true)).toMatchObject({ error: { code: 'upstream_empty' } });
+  });
+
+  it('content then [DONE] without finish_reason is complete (end_turn)', async () => {
+    const { types, error } = await run([chunk({ content: 'a' })], true);
+    expect(error).toBeUndefined();
+    expect(types.slice(-2)).toEqual(['message_delta', 'message_stop']);
+  });
+
+  it('an {error} chunk is an upstream error carrying its message, typed by its code', async () => {
+    const errorChunk = (error: unknown) => ({ ...chunk({}), choices: [], error }) as ChatCompletionChunk;
+    const midway = await run([chunk({ content: 'a' }), errorChunk({ message: 'engine died', type: 'InternalServerError', code: 500 })]);
+    expect(midway.error).toMatchObject({ code: 'upstream_stream_error', type: 'api_error', status: 502, backend: 'gpu' });
+    expect(midway.error?.message).toContain('engine died');
+    expect(midway.types).not.toContain('message_stop');
+    const limited = await run([errorChunk({ message: 'slow down', code: '429' })]);
+    expect(limited.error).toMatchObject({ type: 'rate_limit_error', status: 429 });
+    expect(limited.types).toEqual([]);
+  });
+});
+
 describe('round trip: OpenAI stream -> Anthropic events -> message', () => {
   it('equals fromOpenAIResponse of the same whole response', async () => {
     const usage: ChatUsage = {

@@ -40,7 +40,7 @@ export interface BackendCommon extends ModelMapping {
   tunnel?: TunnelConfig;
   /** This backend's time until the upstream's response headers, ms (overrides `server.firstByteTimeoutMs`). */
   firstByteTimeoutMs?: number;
-  /** Cache answers from this backend (default true), and for how long. */
+  /** Cache answers from this backend (default true; `scripted`: false), and for how long. */
   cache?: boolean | { enabled?: boolean; ttlSeconds?: number };
 }
 

@@ -105,6 +105,11 @@ export interface Backend {
   invoke(call: UpstreamCall): Promise<ProviderResponse>;
   health(signal?: AbortSignal): Promise<BackendHealth>;
   listModels?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Whether the response cache keeps this backend's answers when its `cache` setting says nothing
+   * (default true). False for backends whose answer is not a function of the request (`scripted`).
+   */
+  readonly cacheByDefault?: boolean;
   /** Vectors for texts, one per text in order (a semantic cache uses it); backends that can embed. */
   embed?(texts: string[], signal?: AbortSignal): Promise<number[][]>;
   close?(): Promise<void>;

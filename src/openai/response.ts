@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, ResponseContentBlock, StopReason, Usage } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
-import type { ChatCompletion, ChatUsage, FinishReason } from './types.js';
+import { upstreamErrorPayload } from './error-payload.js';
+import type { ChatCompletion, ChatCompletionChoice, ChatUsage, FinishReason } from './types.js';
 
 export interface FromOpenAIResponseOptions {
   /** The model name reported to the client. */
@@ -9,25 +10,35 @@ export interface FromOpenAIResponseOptions {
   id?: string;
   /** Used as input_tokens when the backend reports no usage. */
   inputTokens?: number;
+  /** Named in errors. */
+  backend?: string;
 }
 
-/** Translates a whole Chat Completions response into an Anthropic message. */
+/**
+ * Translates a whole Chat Completions response into an Anthropic message. The body is checked,
+ * not trusted: an error body or one without `choices[0].message` is a named 502.
+ */
 export function fromOpenAIResponse(res: ChatCompletion, opts: FromOpenAIResponseOptions): Message {
-  const choice = res.choices[0];
-  if (!choice) {
-    throw new ProxyError('The backend answered without any choice.', {
-      code: 'upstream_bad_response',
-      type: 'api_error',
-      status: 502,
-    });
+  if (!isObject(res)) throw badResponse(`JSON that is not an object (${JSON.stringify(res).slice(0, 100)})`, opts.backend);
+  if (res.error !== undefined && res.error !== null && !Array.isArray(res.choices)) {
+    throw upstreamErrorPayload(res.error, { backend: opts.backend, where: 'answered HTTP 200 with an error', code: 'upstream_error_body' });
   }
-  const { message } = choice;
+  if (!Array.isArray(res.choices)) {
+    throw badResponse(`JSON without a \`choices\` array (keys: ${Object.keys(res).slice(0, 10).join(', ') || 'none'})`, opts.backend);
+  }
+  const choice: unknown = res.choices[0];
+  if (!isObject(choice) || !isObject(choice.message)) {
+    throw badResponse(choice === undefined ? 'an empty `choices` array' : 'a choice without a `message`', opts.backend);
+  }
+  const checked = choice as unknown as ChatCompletionChoice;
+  const { message } = checked;
   const content: ResponseContentBlock[] = [];
   const reasoning = message.reasoning_content || message.reasoning;
   if (reasoning) content.push({ type: 'thinking', thinking: reasoning, signature: '' });
   const text = message.content || message.refusal;
   if (text) content.push({ type: 'text', text });
   for (const call of message.tool_calls ?? []) {
+    if (typeof call?.function?.name !== 'string') throw badResponse('a tool call without a function name', opts.backend);
     content.push({
       type: 'tool_use',
       id: call.id || newId('toolu_'),
@@ -42,12 +53,26 @@ export function fromOpenAIResponse(res: ChatCompletion, opts: FromOpenAIResponse
     role: 'assistant',
     model: opts.model,
     content,
-    stop_reason: stopReason(choice.finish_reason, hasToolUse),
+    stop_reason: stopReason(checked.finish_reason, hasToolUse),
     stop_sequence: null,
     usage: res.usage
       ? toAnthropicUsage(res.usage)
       : { input_tokens: opts.inputTokens ?? 0, output_tokens: estimateOutputTokens(content) },
   };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function badResponse(what: string, backend: string | undefined): ProxyError {
+  return new ProxyError(`The backend answered HTTP 200 with ${what}, not a chat completion.`, {
+    code: 'upstream_bad_response',
+    type: 'api_error',
+    status: 502,
+    ...(backend === undefined ? {} : { backend }),
+    recommendations: ['check the URL points at an OpenAI-compatible API (usually ending in /v1)'],
+  });
 }
 
 /** The plain OpenAI -> Anthropic mapping; unknown or missing reasons count as end_turn. */

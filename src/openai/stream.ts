@@ -1,5 +1,6 @@
 import type { StreamEvent } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
+import { upstreamErrorPayload } from './error-payload.js';
 import { estimateTokens, newId, stopReason, toAnthropicUsage } from './response.js';
 import type { ChatCompletionChunk, ChatToolCallDelta, ChatUsage, FinishReason } from './types.js';
 
@@ -9,6 +10,17 @@ export interface StreamTranslatorOptions {
   id?: string;
   /** Reported in message_start, before the backend's usage is known. */
   inputTokens?: number;
+  /** Named in errors. */
+  backend?: string;
+}
+
+export interface TranslateOptions extends StreamTranslatorOptions {
+  /**
+   * Whether the server wrote its end marker (`data: [DONE]`); read once, after the last chunk.
+   * Content followed by `[DONE]` is a complete answer even without a `finish_reason`: only the
+   * server writes that marker, a cut connection cannot.
+   */
+  sawDone?: () => boolean;
 }
 
 interface ToolDraft {
@@ -37,6 +49,7 @@ export class OpenAIStreamTranslator {
   private readonly id: string;
   private readonly model: string;
   private readonly inputTokens: number;
+  private readonly backend: string | undefined;
   private started = false;
   private finished = false;
   private nextIndex = 0;
@@ -52,6 +65,17 @@ export class OpenAIStreamTranslator {
     this.id = opts.id ?? newId('msg_');
     this.model = opts.model;
     this.inputTokens = opts.inputTokens ?? 0;
+    this.backend = opts.backend;
+  }
+
+  /** True once a chunk carried a `finish_reason`: the upstream said the answer is over. */
+  get finishedByUpstream(): boolean {
+    return this.finishReason !== null;
+  }
+
+  /** True once any text, reasoning or tool call arrived. */
+  get hasOutput(): boolean {
+    return this.nextIndex > 0 || this.pending.length > 0;
   }
 
   push(chunk: ChatCompletionChunk): StreamEvent[] {
@@ -61,7 +85,13 @@ export class OpenAIStreamTranslator {
     if (chunk.usage) this.usage = chunk.usage;
     // Some servers omit `choices` on usage-only chunks, or `delta` on a final chunk.
     const choice = chunk.choices?.[0];
-    if (!choice) return out;
+    if (!choice) {
+      // LiteLLM, vLLM and gateways report a failure after the stream started as a chunk `{error}`.
+      if (chunk.error !== undefined && chunk.error !== null) {
+        throw upstreamErrorPayload(chunk.error, { backend: this.backend, where: 'reported an error in its stream', code: 'upstream_stream_error' });
+      }
+      return out;
+    }
     const delta = choice.delta ?? {};
     const reasoning = delta.reasoning_content || delta.reasoning;
     if (reasoning) this.appendText('thinking', reasoning, out);
@@ -212,12 +242,31 @@ function isCompleteJson(text: string): boolean {
   }
 }
 
-/** Yields each chunk's events as soon as it arrives; an upstream error propagates without a message_stop. */
-export async function* translateOpenAIStream(
-  chunks: AsyncIterable<ChatCompletionChunk>,
-  opts: StreamTranslatorOptions,
-): AsyncIterable<StreamEvent> {
+/**
+ * Yields each chunk's events as soon as it arrives; an upstream error propagates without a
+ * message_stop. The message ends only when the upstream said so (a `finish_reason`, or `[DONE]`
+ * after some output): a body that just stops is an incomplete answer, and an error.
+ */
+export async function* translateOpenAIStream(chunks: AsyncIterable<ChatCompletionChunk>, opts: TranslateOptions): AsyncIterable<StreamEvent> {
   const translator = new OpenAIStreamTranslator(opts);
   for await (const chunk of chunks) yield* translator.push(chunk);
+  if (!translator.finishedByUpstream && !(translator.hasOutput && opts.sawDone?.())) throw incomplete(translator.hasOutput, opts.backend);
   yield* translator.finish();
+}
+
+function incomplete(hasOutput: boolean, backend: string | undefined): ProxyError {
+  const message = hasOutput
+    ? 'The backend stream ended before its final chunk (no finish_reason, no [DONE]): the answer is incomplete.'
+    : 'The backend answered HTTP 200 with an empty event stream (no content, no finish_reason).';
+  return new ProxyError(message, {
+    code: hasOutput ? 'upstream_incomplete' : 'upstream_empty',
+    type: 'api_error',
+    status: 502,
+    ...(backend === undefined ? {} : { backend }),
+    recommendations: [
+      hasOutput
+        ? 'retry; if it keeps happening, check the backend log and anything between the proxy and the backend (a tunnel or gateway that cuts long responses)'
+        : 'check that the backend URL points at an OpenAI-compatible API and the backend log for a failed generation',
+    ],
+  });
 }

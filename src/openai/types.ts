@@ -113,6 +113,8 @@ export interface ChatCompletion {
   choices: ChatCompletionChoice[];
   usage?: ChatUsage | null;
   system_fingerprint?: string | null;
+  /** Gateways (LiteLLM, one-api) answer some failures with HTTP 200 and an error body. */
+  error?: unknown;
 }
 
 export interface ChatToolCallDelta {
@@ -145,4 +147,6 @@ export interface ChatCompletionChunk {
   /** Empty on the usage-only chunk sent last when `stream_options.include_usage` is set. */
   choices: ChatCompletionChunkChoice[];
   usage?: ChatUsage | null;
+  /** A failure after the stream started: `{error:{message,type,code}}` (LiteLLM, vLLM) or `{error:"..."}` (TGI). */
+  error?: unknown;
 }

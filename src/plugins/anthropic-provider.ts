@@ -7,6 +7,7 @@ import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
 import { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from './backend-options.js';
 import { createModelResolver, modelIds } from './model-mapping.js';
+import { bodyKind, unexpectedBody } from './unexpected-body.js';
 
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
 
@@ -64,11 +65,19 @@ export class AnthropicBackend implements Backend {
       timeoutMs: call.stream ? undefined : 600_000,
     });
     if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
-    if (!call.stream) return { kind: 'message', message: await response.json<Message>() };
+    // Read by what arrived, not by what was asked: some servers stream regardless, or never do.
+    const kind = bodyKind(response.headers['content-type']);
+    if (kind === 'json') return { kind: 'message', message: this.#checkMessage(await response.json<unknown>()) };
+    if (kind === 'other') {
+      throw await unexpectedBody(response, { backend: this.name, url: redactUrl(this.#baseUrl), api: 'Anthropic-compatible API (/v1/messages)' });
+    }
     return { kind: 'stream', events: this.#events(response.body) };
   }
 
+  /** A stream is whole only with its message_stop; one that just stops is an error, never a short answer. */
   async *#events(body: AsyncIterable<Uint8Array>): AsyncIterable<StreamEvent> {
+    let events = 0;
+    let stopped = false;
     for await (const event of parseJSONEvents<StreamEvent>(readSSE(body), { backend: this.name })) {
       if (event.type === 'error') {
         throw new ProxyError(`upstream stream error: ${event.error.message}`, {
@@ -77,8 +86,47 @@ export class AnthropicBackend implements Backend {
           backend: this.name,
         });
       }
+      events++;
+      if (event.type === 'message_stop') stopped = true;
       yield event;
     }
+    if (stopped) return;
+    throw new ProxyError(
+      events === 0 ? 'The backend answered HTTP 200 with an empty event stream.' : 'The backend stream ended before message_stop: the answer is incomplete.',
+      {
+        code: events === 0 ? 'upstream_empty' : 'upstream_incomplete',
+        type: 'api_error',
+        status: 502,
+        backend: this.name,
+        recommendations: [
+          events === 0
+            ? 'check that the backend URL points at an Anthropic-compatible API and the backend log for a failed generation'
+            : 'retry; if it keeps happening, check the backend log and anything between the proxy and the backend (a tunnel or gateway that cuts long responses)',
+        ],
+      },
+    );
+  }
+
+  /** A 200 JSON body is trusted only as far as the kernel relies on it: a message with a content array. */
+  #checkMessage(body: unknown): Message {
+    const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    if (record?.type === 'message' && Array.isArray(record.content)) return record as unknown as Message;
+    const error = record?.error as { type?: unknown; message?: unknown } | undefined;
+    if (record?.type === 'error' && typeof error?.message === 'string') {
+      return this.#fail(`The backend answered HTTP 200 with an error (${String(error.type)}): ${error.message}`, 'upstream_error_body');
+    }
+    const keys = record ? Object.keys(record).slice(0, 10).join(', ') || 'none' : typeof body;
+    return this.#fail(`The backend answered HTTP 200 with JSON that is not a message (keys: ${keys}).`, 'upstream_bad_response');
+  }
+
+  #fail(message: string, code: string): never {
+    throw new ProxyError(message, {
+      code,
+      type: 'api_error',
+      status: 502,
+      backend: this.name,
+      recommendations: ['check that the backend URL points at an Anthropic-compatible API (/v1/messages) and the backend log'],
+    });
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {

@@ -10,7 +10,7 @@ export interface CacheDirectives {
 
 /** `backends.<name>.cache` in the config. */
 export interface BackendCacheSettings {
-  /** Default true. */
+  /** Default: the backend's `cacheByDefault` (true unless its provider says otherwise). */
   enabled: boolean;
   /** Replaces every tier's TTL for this backend's answers. */
   ttlSeconds?: number;
@@ -34,11 +34,14 @@ function tokensOf(value: string | string[] | undefined): string[] {
   return joined.split(',').map((token) => token.trim().toLowerCase().split('=')[0] ?? '');
 }
 
-/** Reads and checks `backends.<name>.cache`; throws a ConfigError naming the field. */
-export function backendCacheSettings(spec: BackendSpec): BackendCacheSettings {
+/**
+ * Reads and checks `backends.<name>.cache`; throws a ConfigError naming the field. `byDefault`
+ * applies when the setting does not say `enabled` (the provider's own default, e.g. scripted: false).
+ */
+export function backendCacheSettings(spec: BackendSpec, byDefault = true): BackendCacheSettings {
   const value = spec.options.cache;
   const at = `backends.${spec.name}.cache`;
-  if (value === undefined) return { enabled: true };
+  if (value === undefined) return { enabled: byDefault };
   if (typeof value === 'boolean') return { enabled: value };
   if (!isRecord(value)) throw new ConfigError('must be true, false or { enabled?, ttlSeconds? }', { field: at });
   const { enabled, ttlSeconds, ...rest } = value;
@@ -48,5 +51,5 @@ export function backendCacheSettings(spec: BackendSpec): BackendCacheSettings {
   if (ttlSeconds !== undefined && !(typeof ttlSeconds === 'number' && Number.isInteger(ttlSeconds) && ttlSeconds > 0)) {
     throw new ConfigError('must be a positive whole number of seconds', { field: `${at}.ttlSeconds` });
   }
-  return { enabled: enabled ?? true, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) };
+  return { enabled: enabled ?? byDefault, ...(ttlSeconds !== undefined ? { ttlSeconds } : {}) };
 }

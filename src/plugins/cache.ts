@@ -111,7 +111,7 @@ class CacheCoordinator implements TierRegistry {
     let settings = this.#settings.get(backend);
     if (!settings) {
       const spec = this.api.backends.spec(backend);
-      settings = spec ? backendCacheSettings(spec) : { enabled: true };
+      settings = spec ? backendCacheSettings(spec, this.api.backends.get(backend)?.cacheByDefault ?? true) : { enabled: true };
       this.#settings.set(backend, settings);
     }
     return settings;

@@ -20,6 +20,7 @@ import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
 import { createModelResolver, modelIds } from './model-mapping.js';
 import { optionalNumber, optionalString, optionalStringRecord, requireString, modelMappingOf } from './backend-options.js';
+import { bodyKind, unexpectedBody } from './unexpected-body.js';
 
 export interface OpenAIBackendOptions extends ModelMapping {
   name: string;
@@ -85,12 +86,20 @@ export class OpenAIBackend implements Backend {
       const error = await errorFromUpstream(response, { backend: this.name, format: this.#options.errorFormat ?? 'openai' });
       throw this.#options.refineError ? await this.#options.refineError(error, this) : error;
     }
+    const kind = bodyKind(response.headers['content-type']);
     // Some servers ignore `stream: true` and answer with one JSON completion.
-    if ((response.headers['content-type'] ?? '').includes('application/json')) {
-      return { kind: 'message', message: fromOpenAIResponse(await response.json<ChatCompletion>(), { model: call.model }) };
+    if (kind === 'json') {
+      return { kind: 'message', message: fromOpenAIResponse(await response.json<ChatCompletion>(), { model: call.model, backend: this.name }) };
     }
-    const chunks = parseJSONEvents<ChatCompletionChunk>(readSSE(response.body), { backend: this.name });
-    return { kind: 'stream', events: translateOpenAIStream(chunks, { model: call.model }) };
+    if (kind === 'other') {
+      throw await unexpectedBody(response, { backend: this.name, url: redactUrl(this.#options.baseUrl), api: 'OpenAI-compatible API (usually ending in /v1)' });
+    }
+    let sawDone = false;
+    const chunks = parseJSONEvents<ChatCompletionChunk>(readSSE(response.body), {
+      backend: this.name,
+      isDone: (data) => (sawDone = data.trim() === '[DONE]'),
+    });
+    return { kind: 'stream', events: translateOpenAIStream(chunks, { model: call.model, backend: this.name, sawDone: () => sawDone }) };
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {

@@ -11,11 +11,13 @@ const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url'
 
 /**
  * A backend for users' own tests: answers from a list of canned responses in order (the
- * last one repeats), with no network. `requests` records what it was asked.
+ * last one repeats), with no network. `requests` records what it was asked. Its answers depend
+ * on the call order, not the request, so the cache leaves them alone unless `cache` asks.
  */
 export class ScriptedBackend implements Backend {
   readonly name: string;
   readonly type = 'scripted';
+  readonly cacheByDefault = false;
   readonly resolveModel: (requested: string) => string;
   readonly requests: MessagesRequest[] = [];
   readonly #responses: ScriptedResponse[];
