@@ -1,0 +1,84 @@
+export const REDACTED = '[redacted]';
+
+/** Shorter raw values are not scrubbed: masking every "admin" or "1234" would mangle ordinary text. */
+const MIN_RAW = 6;
+/** Derived forms (base64 of a password or a `user:password` pair) count from this length, whatever the raw length. */
+const MIN_ENCODED = 8;
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The forms a secret travels in: as is, URL-encoded, JSON-escaped, base64 (what a Basic header carries). */
+export function formsOf(secret: string): string[] {
+  const forms: string[] = [];
+  if (secret.length >= MIN_RAW) {
+    const uri = encodeURIComponent(secret);
+    forms.push(secret, uri, uri.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()), JSON.stringify(secret).slice(1, -1));
+  }
+  const base64 = Buffer.from(secret).toString('base64');
+  if (base64.length >= MIN_ENCODED) {
+    const unpadded = base64.replace(/=+$/, '');
+    forms.push(base64, unpadded, unpadded.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return forms.filter((form) => form.length >= MIN_RAW);
+}
+
+/**
+ * Replaces every configured secret, in each of its forms, with `[redacted]`. Built once per
+ * config (one regular expression); it runs on error messages, admin and health bodies, response
+ * headers and log lines, never on streamed model output.
+ */
+export class SecretScrubber {
+  static readonly none = new SecretScrubber([]);
+
+  /** Longest first, so a longer form is never half-replaced through a shorter one. */
+  readonly #forms: readonly string[];
+  readonly #pattern: RegExp | undefined;
+
+  constructor(secrets: Iterable<string>) {
+    const forms = new Set<string>();
+    for (const secret of secrets) for (const form of formsOf(secret)) forms.add(form);
+    forms.delete(REDACTED);
+    this.#forms = [...forms].sort((a, b) => b.length - a.length);
+    this.#pattern = this.#forms.length ? new RegExp(this.#forms.map(escapeRegExp).join('|'), 'g') : undefined;
+  }
+
+  get empty(): boolean {
+    return this.#pattern === undefined;
+  }
+
+  text(text: string): string {
+    if (!this.#pattern || text === '') return text;
+    const out = text.replace(this.#pattern, REDACTED);
+    return out.includes('…') ? this.#clipped(out) : out;
+  }
+
+  /** A JSON-able value with every string (and key) scrubbed; the value itself when nothing needed it. */
+  value<T>(value: T): T {
+    if (!this.#pattern || value === null || value === undefined) return value;
+    if (typeof value === 'string') return this.text(value) as T;
+    const json = JSON.stringify(value) as string | undefined;
+    if (json === undefined || this.text(json) === json) return value;
+    return JSON.parse(json, (_key, item: unknown) => {
+      if (typeof item === 'string') return this.text(item);
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return item;
+      return Object.fromEntries(Object.entries(item).map(([key, inner]) => [this.text(key), inner]));
+    }) as T;
+  }
+
+  headers(headers: Readonly<Record<string, string>>): Record<string, string> {
+    if (!this.#pattern) return { ...headers };
+    return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, this.text(value)]));
+  }
+
+  /** A message cut short (`…`) may end with the start of a secret: mask that too. */
+  #clipped(text: string): string {
+    return text.replace(/(\S{6,})…/g, (match, head: string) => {
+      for (const form of this.#forms) {
+        for (let k = Math.min(head.length, form.length - 1); k >= MIN_RAW; k--) {
+          if (head.endsWith(form.slice(0, k))) return `${head.slice(0, head.length - k)}${REDACTED}…`;
+        }
+      }
+      return match;
+    });
+  }
+}
