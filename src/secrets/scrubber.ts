@@ -4,6 +4,8 @@ export const REDACTED = '[redacted]';
 const MIN_RAW = 6;
 /** Derived forms (base64 of a password or a `user:password` pair) count from this length, whatever the raw length. */
 const MIN_ENCODED = 8;
+/** The shortest start of a secret masked where a text was cut short. */
+const MIN_PREFIX = 8;
 
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -33,12 +35,14 @@ export class SecretScrubber {
   /** Longest first, so a longer form is never half-replaced through a shorter one. */
   readonly #forms: readonly string[];
   readonly #pattern: RegExp | undefined;
+  readonly #longest: number;
 
   constructor(secrets: Iterable<string>) {
     const forms = new Set<string>();
     for (const secret of secrets) for (const form of formsOf(secret)) forms.add(form);
     forms.delete(REDACTED);
     this.#forms = [...forms].sort((a, b) => b.length - a.length);
+    this.#longest = this.#forms[0]?.length ?? 0;
     this.#pattern = this.#forms.length ? new RegExp(this.#forms.map(escapeRegExp).join('|'), 'g') : undefined;
   }
 
@@ -48,8 +52,7 @@ export class SecretScrubber {
 
   text(text: string): string {
     if (!this.#pattern || text === '') return text;
-    const out = text.replace(this.#pattern, REDACTED);
-    return out.includes('…') ? this.#clipped(out) : out;
+    return this.#truncated(text.replace(this.#pattern, REDACTED));
   }
 
   /** A JSON-able value with every string (and key) scrubbed; the value itself when nothing needed it. */
@@ -70,15 +73,42 @@ export class SecretScrubber {
     return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, this.text(value)]));
   }
 
-  /** A message cut short (`…`) may end with the start of a secret: mask that too. */
-  #clipped(text: string): string {
-    return text.replace(/(\S{6,})…/g, (match, head: string) => {
-      for (const form of this.#forms) {
-        for (let k = Math.min(head.length, form.length - 1); k >= MIN_RAW; k--) {
-          if (head.endsWith(form.slice(0, k))) return `${head.slice(0, head.length - k)}${REDACTED}…`;
+  /**
+   * A message cut short (`…`, a quoted slice of a body, a string that simply ends) may end with
+   * the start of a secret: mask that start too. Looks back from each boundary only, so a long
+   * text costs no more than its boundaries times the longest form.
+   */
+  #truncated(text: string): string {
+    let out = '';
+    let from = 0;
+    for (let at = 0; at <= text.length; at++) {
+      if (at < text.length && text[at] !== '…' && text[at] !== '"') continue;
+      let start = at;
+      while (start > from && at - start < this.#longest && !/\s/.test(text[start - 1] ?? '')) start--;
+      const cut = this.#prefixAt(text.slice(start, at));
+      if (cut > 0) {
+        out += text.slice(from, at - cut) + REDACTED;
+        from = at;
+      }
+    }
+    return from === 0 ? text : out + text.slice(from);
+  }
+
+  /** The length of the longest start of a form that `head` ends with (at least MIN_PREFIX), else 0. */
+  #prefixAt(head: string): number {
+    let longest = 0;
+    if (head.length < MIN_PREFIX) return 0;
+    for (const form of this.#forms) {
+      const opening = form.slice(0, MIN_PREFIX);
+      // The earliest match that runs to the end of `head` is the longest.
+      for (let at = head.indexOf(opening); at >= 0; at = head.indexOf(opening, at + 1)) {
+        const tail = head.length - at;
+        if (tail < form.length && tail > longest && form.startsWith(head.slice(at))) {
+          longest = tail;
+          break;
         }
       }
-      return match;
-    });
+    }
+    return longest;
   }
 }
