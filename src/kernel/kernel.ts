@@ -118,8 +118,8 @@ export class Kernel {
       if (typeof value === 'string' && scrubber.text(value) !== value) koa.set(name, scrubber.text(value));
     }
     const body: unknown = koa.body;
-    const json = Array.isArray(body) || (body !== null && typeof body === 'object' && Object.getPrototypeOf(body) === Object.prototype);
-    if ((json || typeof body === 'string') && body !== koa.state.modelOutput) koa.body = scrubber.value(body);
+    const clean = body === koa.state.modelOutput ? body : scrubber.value(body);
+    if (clean !== body) koa.body = clean;
   }
 
   /** Counts open requests so shutdown can wait for them. */

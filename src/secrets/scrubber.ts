@@ -55,10 +55,13 @@ export class SecretScrubber {
     return this.#truncated(text.replace(this.#pattern, REDACTED));
   }
 
-  /** A JSON-able value with every string (and key) scrubbed; the value itself when nothing needed it. */
+  /**
+   * A string, array or plain object with every string (and key) scrubbed; the value itself when
+   * nothing needed it or when it is anything else (a buffer, a stream).
+   */
   value<T>(value: T): T {
-    if (!this.#pattern || value === null || value === undefined) return value;
-    if (typeof value === 'string') return this.text(value) as T;
+    if (!this.#pattern || value === null || typeof value !== 'object') return typeof value === 'string' ? (this.text(value) as T) : value;
+    if (!Array.isArray(value) && Object.getPrototypeOf(value) !== Object.prototype) return value;
     const json = JSON.stringify(value) as string | undefined;
     if (json === undefined || this.text(json) === json) return value;
     return JSON.parse(json, (_key, item: unknown) => {
