@@ -321,7 +321,8 @@ describe.skipIf(!redisPresent && !redisRequired)('an embedder key (semantic-cach
     const EMBED_KEY = 'sk-embed-4c5d6e7f8a9b0c1d';
     const px = await startProxy({
       backend: 'canned',
-      backends: { canned: { type: 'scripted', responses: [{ text: 'hi' }] } },
+      // Cached explicitly: scripted backends are not cached by default, and only a cache lookup embeds.
+      backends: { canned: { type: 'scripted', responses: [{ text: 'hi' }], cache: true } },
       plugins: [['semantic-cache', { url: redis.url, embedder: { type: 'openai', url: `${echo.url}/v1`, model: 'e', apiKey: EMBED_KEY } }]],
     });
     try {
