@@ -1,4 +1,5 @@
 import pc from 'picocolors';
+import { SecretScrubber } from './secrets/scrubber.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
@@ -26,27 +27,43 @@ export interface LoggerOptions {
   /** `json` for machines, `pretty` for a terminal. */
   format?: 'json' | 'pretty';
   sink?: LogSink;
-  /** Values that must never appear in output (API keys); replaced by `[redacted]`. */
+  /**
+   * Values that must never appear in output (API keys, passwords); they and their encoded forms
+   * (URL-encoded, JSON-escaped, base64 as in a Basic header) are replaced by `[redacted]`.
+   */
   secrets?: () => Iterable<string>;
 }
 
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
+  return build(options, bound, scrubberSource(options));
+}
+
+/** The scrubber for the current secrets, rebuilt only when they change (shared by child loggers). */
+function scrubberSource(options: LoggerOptions): () => SecretScrubber {
+  let last: { source: Iterable<string>; key: string; scrubber: SecretScrubber } | undefined;
+  return () => {
+    if (!options.secrets) return SecretScrubber.none;
+    const source = options.secrets();
+    if (last?.source === source) return last.scrubber;
+    const values = [...source];
+    const key = values.join('\0');
+    last = { source, key, scrubber: last?.key === key ? last.scrubber : new SecretScrubber(values) };
+    return last.scrubber;
+  };
+}
+
+function build(options: LoggerOptions, bound: LogFields, scrubber: () => SecretScrubber): Logger {
   const level = options.level ?? 'info';
   const format = options.format ?? 'pretty';
   const sink = options.sink ?? ((line: string) => process.stderr.write(line + '\n'));
 
-  const redact = (text: string): string => {
-    if (!options.secrets) return text;
-    let out = text;
-    for (const secret of options.secrets()) {
-      if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-    }
-    return out;
-  };
-
-  const write = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: LogFields) => {
+  const write = (lvl: Exclude<LogLevel, 'silent'>, raw: string, fields?: LogFields) => {
     if (ORDER[lvl] < ORDER[level]) return;
-    const all = { ...bound, ...fields };
+    // Scrubbed before formatting, so a JSON line stays valid JSON.
+    const scrub = scrubber();
+    const message = scrub.text(raw);
+    const all: LogFields = {};
+    for (const [key, value] of Object.entries({ ...bound, ...fields })) all[key] = typeof value === 'string' ? scrub.text(value) : value;
     let line: string;
     if (format === 'json') {
       line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: message, ...all });
@@ -57,7 +74,7 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
         .join(' ');
       line = `${pc.dim(new Date().toISOString().slice(11, 23))} ${COLOUR[lvl](lvl.padEnd(5))} ${message}${extras ? ' ' + extras : ''}`;
     }
-    sink(redact(line));
+    sink(line);
   };
 
   return {
@@ -65,7 +82,6 @@ export function createLogger(options: LoggerOptions = {}, bound: LogFields = {})
     info: (m, f) => write('info', m, f),
     warn: (m, f) => write('warn', m, f),
     error: (m, f) => write('error', m, f),
-    child: (fields) => createLogger(options, { ...bound, ...fields }),
+    child: (fields) => build(options, { ...bound, ...fields }, scrubber),
   };
 }
-

@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { resolveUserConfig } from './config/load.js';
-import { collectSecretValues } from './config/schema.js';
 import type { ResolvedConfig, UserConfig } from './config/types.js';
 import { ConfigError } from './errors.js';
 import { Kernel } from './kernel/kernel.js';
 import { createLogger, type Logger, type LogSink } from './logger.js';
 import { assemblePlugins, pluginResolver } from './plugins/builtin.js';
+import { collectSecrets } from './secrets/collect.js';
+import { SecretScrubber } from './secrets/scrubber.js';
 
 export interface ProxyOptions {
   logger?: Logger;
@@ -37,18 +38,10 @@ const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
 const isResolved = (config: UserConfig | ResolvedConfig): config is ResolvedConfig =>
   Array.isArray((config as ResolvedConfig).sources) && typeof (config as ResolvedConfig).server?.bodyLimitBytes === 'number';
 
-/** Every secret the config or environment holds, so the logger can redact them. */
-export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
-  // Every string under a key, token, secret, password or headers field of the backends.
-  const secrets = collectSecretValues(config.backends);
-  for (const key of config.auth.keys) secrets.add(key);
-  // Provider keys a backend may read from the environment without naming them in the config.
-  // Not *_TOKEN: `llm-proxy env` sets ANTHROPIC_AUTH_TOKEN=llm-proxy, a placeholder.
-  for (const [name, value] of Object.entries(env)) if (value && /(_API_KEY|_PASSWORD)$/.test(name)) secrets.add(value);
-  return [...secrets].filter((s) => s.length >= 8);
-}
+/** Every secret the config and the environment hold (the CLI masks them in its own output too). */
+export { collectSecrets };
 
-async function buildKernel(resolved: ResolvedConfig, logger: Logger, activeBackend = resolved.backend): Promise<Kernel> {
+async function buildKernel(resolved: ResolvedConfig, logger: Logger, secrets: readonly string[], activeBackend = resolved.backend): Promise<Kernel> {
   return Kernel.create({
     plugins: assemblePlugins(resolved),
     backends: Object.entries(resolved.backends).map(([name, options]) => ({
@@ -59,6 +52,7 @@ async function buildKernel(resolved: ResolvedConfig, logger: Logger, activeBacke
     activeBackend,
     server: resolved.server,
     logger,
+    scrubber: new SecretScrubber(secrets),
     configFile: resolved.filepath,
   });
 }
@@ -71,7 +65,7 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
   const logger =
     options.logger ??
     createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets });
-  let kernel = await buildKernel(resolved, logger);
+  let kernel = await buildKernel(resolved, logger, secrets);
   let handler = kernel.app.callback();
 
   let server: Server | undefined;
@@ -141,12 +135,13 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
       }
       // A `switch` made at run time survives an edit that leaves `backend` alone.
       const keepActive = fresh.backend === resolved.backend && fresh.backends[kernel.backends.active] !== undefined;
-      const replacement = await buildKernel(fresh, logger, keepActive ? kernel.backends.active : fresh.backend);
+      const freshSecrets = collectSecrets(fresh);
+      const replacement = await buildKernel(fresh, logger, freshSecrets, keepActive ? kernel.backends.active : fresh.backend);
       const previous = kernel;
       kernel = replacement;
       handler = replacement.app.callback();
       resolved = fresh;
-      secrets = collectSecrets(fresh);
+      secrets = freshSecrets;
       logger.info('configuration reloaded', { active: replacement.backends.active });
       void previous.drain(fresh.server.shutdownGraceMs).then(() => previous.close());
     },

@@ -3,7 +3,7 @@ import { decodeAnswer, encodeAnswer } from '../../src/plugins/cache-answer.js';
 import { registerCacheTier } from '../../src/plugins/cache-tier.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { RedisLink } from './link.js';
-import { resolveRedisSettings, type RedisCacheOptions } from './options.js';
+import { redisSecrets, resolveRedisSettings, type RedisCacheOptions } from './options.js';
 
 export type { RedisCacheOptions } from './options.js';
 
@@ -18,6 +18,7 @@ export function redisCache(options: RedisCacheOptions = {}): Plugin {
   return {
     name: 'redis-cache',
     dependencies: ['cache'],
+    secrets: redisSecrets(settings),
     apply(api) {
       const redis = new RedisLink(settings, api.logger);
       link = redis;

@@ -2,6 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { isRecord } from '../../src/config/is-record.js';
 import { ConfigError } from '../../src/errors.js';
 import { optionalNumber, optionalSize, optionalString } from '../../src/plugins/backend-options.js';
+import { urlCredentials } from '../../src/secrets/collect.js';
 
 export interface RedisCacheOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Default: `REDIS_URL`, else `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`, else `redis://127.0.0.1:6379`. */
@@ -82,6 +83,11 @@ export function resolveRedisConnection(raw: Readonly<Record<string, unknown>>, a
     operationTimeoutMs: optionalNumber(raw, 'operationTimeoutMs', at) ?? 150,
     connectTimeoutMs: optionalNumber(raw, 'connectTimeoutMs', at) ?? 2000,
   };
+}
+
+/** The connection's password and the credentials in its URL, for a plugin's `secrets`. */
+export function redisSecrets(connection: RedisConnection): string[] {
+  return [...(connection.password ? [connection.password] : []), ...urlCredentials(connection.url)];
 }
 
 function legacyUrl(env: NodeJS.ProcessEnv): string {

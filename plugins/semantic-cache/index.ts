@@ -1,7 +1,9 @@
 import type { Plugin, PluginApi } from '../../src/kernel/types.js';
 import { registerCacheTier } from '../../src/plugins/cache-tier.js';
+import { urlCredentials } from '../../src/secrets/collect.js';
+import { redisSecrets } from '../redis-cache/options.js';
 import { embedderFor, EmbedderLink } from './embedder.js';
-import { resolveSemanticSettings, type EmbedderOptions, type SemanticCacheOptions } from './options.js';
+import { resolveSemanticSettings, type EmbedderOptions, type SemanticCacheOptions, type SemanticSettings } from './options.js';
 import { SemanticTier } from './tier.js';
 
 export type { EmbedderOptions, SemanticCacheOptions } from './options.js';
@@ -20,6 +22,7 @@ export function semanticCache(options: SemanticCacheOptions): Plugin {
   return {
     name: 'semantic-cache',
     dependencies: ['cache'],
+    secrets: semanticSecrets(settings),
     apply(pluginApi) {
       api = pluginApi;
       const semantic = new SemanticTier(settings, identityOf(settings.embedder), pluginApi.logger);
@@ -48,6 +51,13 @@ export function semanticCache(options: SemanticCacheOptions): Plugin {
       await embedder?.source.close?.();
     },
   };
+}
+
+/** Redis' password and URL credentials, the embedder's key and URL credentials. */
+function semanticSecrets(settings: SemanticSettings): string[] {
+  const { embedder } = settings;
+  const own = 'backend' in embedder ? [] : [...urlCredentials(embedder.url ?? ''), ...('apiKey' in embedder && embedder.apiKey ? [embedder.apiKey] : [])];
+  return [...redisSecrets(settings.redis), ...own];
 }
 
 /** Vectors of another model are not comparable: each identity gets its own keys in Redis. */

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { secretValuesIn } from '../secrets/collect.js';
 import { parseBodyLimit } from './body-limit.js';
 import { interpolate } from './interpolate.js';
 import { isRecord } from './is-record.js';
@@ -237,6 +238,7 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
   const server = config.server ?? {};
   const defaults = CONFIG_DEFAULTS.server;
   const pluginLayer = origin.get('plugins');
+  const pluginSecrets = [...secretValuesIn(config.plugins ?? [])];
   return {
     backend,
     port: config.port ?? CONFIG_DEFAULTS.port,
@@ -255,6 +257,7 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
     logLevel: config.logLevel ?? CONFIG_DEFAULTS.logLevel,
     logFormat: config.logFormat ?? CONFIG_DEFAULTS.logFormat,
     sources,
+    ...(pluginSecrets.length > 0 ? { pluginSecrets } : {}),
   };
 }
 

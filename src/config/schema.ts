@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { secretValuesIn } from '../secrets/collect.js';
 import { parseBodyLimit } from './body-limit.js';
 import type { PluginEntry, TunnelConfig, UserConfig } from './types.js';
 
@@ -198,20 +199,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-const SECRET_KEY = /key|token|secret|password|authorization|credential/i;
-
-/** Every string under a secret-looking key (apiKey, auth.keys, headers), for redaction. */
-export function collectSecretValues(value: unknown, underSecret = false, found = new Set<string>()): Set<string> {
-  if (typeof value === 'string') {
-    if (underSecret && value.length >= 4) found.add(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) collectSecretValues(item, underSecret, found);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      collectSecretValues(item, underSecret || SECRET_KEY.test(key) || key === 'headers', found);
-    }
-  }
-  return found;
+/** Every secret in a config value (apiKey, auth.keys, headers, URL credentials), for redaction. */
+export function collectSecretValues(value: unknown): Set<string> {
+  return new Set([...secretValuesIn(value)].filter((secret) => secret.length >= 4));
 }
 
 export function redact(message: string, secrets: Iterable<string>): string {

@@ -195,6 +195,8 @@ export interface ResolvedConfig {
   backends: Record<string, BackendConfig>;
   /** Instantiated plugins from the config, in order (defaults are added by the kernel). */
   plugins: Plugin[];
+  /** Secrets found in the options of `[name, options]` plugin entries, which the plugin objects do not keep: masked in every output. */
+  pluginSecrets?: string[];
   server: Required<Omit<ServerConfig, 'bodyLimit'>> & { bodyLimitBytes: number };
   auth: { keys: string[] };
   logLevel: LogLevel;

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { describe, runPipeline } from './pipeline.js';
 import { applyPlugins, attributeTapErrors, closePlugins, orderPlugins, readyPlugins } from './plugin-driver.js';
 import { errorBody } from './send.js';
+import { SecretScrubber } from '../secrets/scrubber.js';
 import { StatusSections } from './status-sections.js';
 import type { BackendSpec, Plugin, PluginApi, ServerSettings } from './types.js';
 
@@ -17,6 +18,8 @@ export interface KernelOptions {
   activeBackend: string;
   server: ServerSettings;
   logger: Logger;
+  /** Masks configured secrets in everything written except model output (default: nothing to mask). */
+  scrubber?: SecretScrubber;
   /** The config file, named in configuration errors. */
   configFile?: string;
 }
@@ -30,6 +33,7 @@ export class Kernel {
   readonly backends: Backends;
   readonly plugins: Plugin[];
   readonly #logger: Logger;
+  readonly #scrubber: SecretScrubber;
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly status = new StatusSections();
 
@@ -37,6 +41,7 @@ export class Kernel {
     this.plugins = orderPlugins(options.plugins);
     this.backends = new Backends(options.activeBackend);
     this.#logger = options.logger;
+    this.#scrubber = options.scrubber ?? SecretScrubber.none;
   }
 
   static async create(options: KernelOptions): Promise<Kernel> {
@@ -73,7 +78,7 @@ export class Kernel {
       throw error;
     }
 
-    const deps = { hooks, server: options.server, logger: this.#logger };
+    const deps = { hooks, server: options.server, logger: this.#logger, scrubber: this.#scrubber };
     router.post('/v1/messages', (koa) => this.#track(runPipeline(koa, deps, 'messages')));
     router.post('/v1/messages/count_tokens', (koa) => this.#track(runPipeline(koa, deps, 'count_tokens')));
     app.use(router.routes());
@@ -101,7 +106,20 @@ export class Kernel {
         koa.body = errorBody(error, id);
         if (error.retryAfter !== undefined) koa.set('retry-after', String(Math.ceil(error.retryAfter)));
       }
+      if (koa.respond !== false && !koa.headerSent) this.#scrub(koa);
     };
+  }
+
+  /** Upstream text reaches error bodies, /health, the admin API and headers: mask every secret in them (model output excepted). */
+  #scrub(koa: Koa.Context): void {
+    const scrubber = this.#scrubber;
+    if (scrubber.empty) return;
+    for (const [name, value] of Object.entries(koa.response.headers)) {
+      if (typeof value === 'string' && scrubber.text(value) !== value) koa.set(name, scrubber.text(value));
+    }
+    const body: unknown = koa.body;
+    const clean = body === koa.state.modelOutput ? body : scrubber.value(body);
+    if (clean !== body) koa.body = clean;
   }
 
   /** Counts open requests so shutdown can wait for them. */

@@ -7,6 +7,7 @@ import { readJsonBody } from './body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
+import type { SecretScrubber } from '../secrets/scrubber.js';
 import { errorBody, sendStream, type StreamSummary } from './send.js';
 import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings } from './types.js';
 
@@ -14,6 +15,7 @@ export interface PipelineDeps {
   hooks: Hooks;
   server: ServerSettings;
   logger: Logger;
+  scrubber: SecretScrubber;
 }
 
 /** POST /v1/messages and /v1/messages/count_tokens: the hook sequence for one request. */
@@ -64,6 +66,7 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
         headers: ctx.responseHeaders,
         pingIntervalMs: deps.server.pingIntervalMs,
         signal: ctx.signal,
+        scrubber: deps.scrubber,
       }).catch((error: unknown) => {
         koa.respond = true;
         throw error;
@@ -75,6 +78,8 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
       const message = response.kind === 'message' ? response.message : await collectMessage(response.events);
       koa.set(ctx.responseHeaders);
       koa.body = message;
+      // Model output is the client's own content: the kernel does not scrub it (README, Security).
+      koa.state.modelOutput = message;
       Object.assign(outcome, { complete: true, usage: message.usage, stopReason: message.stop_reason });
     }
   } catch (thrown) {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorResponseBody, StreamEvent, Usage } from '../anthropic/types.js';
 import { encodeEvent } from '../anthropic/sse.js';
 import { ProxyError, toProxyError } from '../errors.js';
+import type { SecretScrubber } from '../secrets/scrubber.js';
 
 export function errorBody(error: ProxyError, requestId: string): ErrorResponseBody {
   return { type: 'error', error: { type: error.type, message: error.clientMessage() }, request_id: requestId };
@@ -19,6 +20,8 @@ export interface StreamOptions {
   headers: Record<string, string>;
   pingIntervalMs: number;
   signal: AbortSignal;
+  /** Masks secrets in the headers and an `event: error` (never in model output). */
+  scrubber: SecretScrubber;
 }
 
 const PING = encodeEvent({ type: 'ping' });
@@ -37,7 +40,7 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
     if (started) return;
     started = true;
     res.writeHead(200, {
-      ...opts.headers,
+      ...opts.scrubber.headers(opts.headers),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
@@ -97,7 +100,7 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
     // Nothing written yet: the caller can still send a proper HTTP error.
     if (!started) throw error;
     if (!res.writableEnded && !res.destroyed) {
-      await write(encodeEvent({ type: 'error', error: { type: error.type, message: error.clientMessage() } }));
+      await write(encodeEvent({ type: 'error', error: { type: error.type, message: opts.scrubber.text(error.clientMessage()) } }));
     }
   } finally {
     clearInterval(pinger);

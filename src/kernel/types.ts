@@ -189,6 +189,8 @@ export interface Plugin {
   name: string;
   enforce?: 'pre' | 'post';
   dependencies?: string[];
+  /** Values this plugin holds that must never appear in output (passwords, keys): masked in responses, health, status and logs. */
+  secrets?: readonly string[];
   apply(api: PluginApi): void | Promise<void>;
   /** Runs after every plugin applied and every backend was built. */
   ready?(): void | Promise<void>;

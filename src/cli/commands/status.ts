@@ -1,5 +1,7 @@
 import pc from 'picocolors';
 import { isRecord } from '../../config/is-record.js';
+import { environmentSecrets } from '../../secrets/collect.js';
+import { SecretScrubber } from '../../secrets/scrubber.js';
 import type { HealthState, StatusSection } from '../../kernel/types.js';
 import type { StatusReport } from '../../plugins/admin-endpoint.js';
 import { fetchStatus, instanceConfig } from '../admin-client.js';
@@ -70,12 +72,10 @@ function backendsOf(report: StatusReport): BackendStatus[] {
   });
 }
 
-/** Health details quote upstream errors, which may echo a key: mask every secret the instance's config knows. */
+/** Health details quote upstream errors, which may echo a key: mask every secret the instance's config and this environment know. */
 async function redacted(status: InstanceStatus, instance: InstanceRecord, home: string): Promise<InstanceStatus> {
   const config = await instanceConfig(instance, { home });
-  let text = JSON.stringify(status);
-  for (const secret of config ? secretsOf(config) : []) text = text.split(JSON.stringify(secret).slice(1, -1)).join('[redacted]');
-  return JSON.parse(text) as InstanceStatus;
+  return new SecretScrubber(config ? secretsOf(config) : environmentSecrets()).value(status);
 }
 
 async function statusOf(instance: InstanceRecord, home: string): Promise<InstanceStatus> {
