@@ -55,7 +55,7 @@ describe('the npm package', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   // A fresh HOME and LLM_PROXY_HOME: nothing from this machine's ~/.llm-proxy leaks in.
-  const userEnv = (extra: Record<string, string> = {}) => ({ ...process.env, HOME: home, LLM_PROXY_HOME: join(home, '.llm-proxy'), ...extra });
+  const userEnv = (extra: Record<string, string> = {}) => ({ ...process.env, HOME: home, LLM_PROXY_HOME: home, ...extra });
 
   /** `llm-proxy start ...args` in `cwd`, until it prints its URL. */
   async function start(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
