@@ -3,8 +3,12 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // Examples import the package by name, as users do; run them against the sources.
-    alias: { 'llm-proxy': fileURLToPath(new URL('./src/index.ts', import.meta.url)) },
+    // Examples import the package by name, as users do; run them against the sources. The old
+    // name `llm-proxy` still resolves while it is supported.
+    alias: {
+      '@jleechan/llm-proxy-server': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+      'llm-proxy': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+    },
   },
   test: {
     include: ['tests/**/*.test.ts', 'plugins/**/*.test.ts'],

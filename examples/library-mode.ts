@@ -1,7 +1,7 @@
 // Library mode: start a proxy inside your own tests, answer from canned responses, and talk
 // to it with the official Anthropic SDK. Run: npx tsx examples/library-mode.ts
 import Anthropic from '@anthropic-ai/sdk';
-import { createProxy } from 'llm-proxy';
+import { createProxy } from '@jleechan/llm-proxy-server';
 
 const proxy = await createProxy({
   backend: 'canned',

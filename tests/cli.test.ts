@@ -163,7 +163,7 @@ describe('llm-proxy setup', () => {
     expect(mode(file)).toBe(0o600);
     const template = readFileSync(file, 'utf8');
     expect(template).toContain("'${CEREBRAS_API_KEY}'");
-    expect(template).toContain("import { defineConfig } from 'llm-proxy'");
+    expect(template).toContain("import { defineConfig } from '@jleechan/llm-proxy-server'");
 
     const config = await loadConfig({ cwd: box.workspace, home: box.home, env: { CEREBRAS_API_KEY: 'k-1234' }, onWarning: () => undefined });
     expect(config.backend).toBe('cerebras');

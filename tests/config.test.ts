@@ -133,6 +133,102 @@ describe('finding the config file', () => {
   });
 });
 
+// The usual case: the CLI installed globally, a config in a folder with no node_modules.
+describe('a script config importing the package by name', () => {
+  const probe = globalThis as { llmProxyProbe?: unknown };
+  /** 1-based, as editors count: where `needle` starts on line `line` (1-based) of `text`. */
+  const columnOf = (text: string, line: number, needle: string) => (text.split('\n')[line - 1] ?? '').indexOf(needle) + 1;
+  afterEach(() => {
+    delete probe.llmProxyProbe;
+  });
+
+  it('gets the running proxy\'s own module, also in the files the config imports', async () => {
+    await write(
+      join(project, 'backends.ts'),
+      [
+        `import { defineConfig, type UserConfig } from '@jleechan/llm-proxy-server';`,
+        `export const backends: UserConfig['backends'] = defineConfig({ backends: { local: { type: 'openai', url: 'http://localhost:9000/v1' } } }).backends;`,
+      ].join('\n'),
+    );
+    await write(
+      join(project, 'llm-proxy.config.ts'),
+      [
+        `import { defineConfig } from '@jleechan/llm-proxy-server';`,
+        `import { backends } from './backends.ts';`,
+        `(globalThis as { llmProxyProbe?: unknown }).llmProxyProbe = defineConfig;`,
+        `export default defineConfig({ port: 9006, backends });`,
+      ].join('\n'),
+    );
+    const config = await load();
+    expect(config.port).toBe(9006);
+    expect(config.backends.local).toEqual({ type: 'openai', url: 'http://localhost:9000/v1' });
+    expect(probe.llmProxyProbe).toBe(defineConfig);
+    expect(warnings).toEqual([]);
+  });
+
+  it('resolves the old name `llm-proxy` too, with one deprecation warning', async () => {
+    await write(join(project, 'port.ts'), `import { defineConfig } from 'llm-proxy';\nexport const port = defineConfig({ port: 9007 }).port;\n`);
+    const file = await write(
+      join(project, 'llm-proxy.config.ts'),
+      `import { defineConfig } from 'llm-proxy';\nimport { port } from './port.ts';\nexport default defineConfig({ port, backends: ${JSON.stringify(backends)} });\n`,
+    );
+    const config = await load();
+    expect(config.port).toBe(9007);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(file);
+    expect(warnings[0]).toContain("imports 'llm-proxy', the package's old name, which is deprecated");
+    expect(warnings[0]).toContain("import from '@jleechan/llm-proxy-server' instead");
+  });
+
+  it('loads type-only imports of either name without a warning', async () => {
+    await write(
+      join(project, 'llm-proxy.config.ts'),
+      `import type { UserConfig } from 'llm-proxy';\nexport default { port: 9008, backends: ${JSON.stringify(backends)} } satisfies import('@jleechan/llm-proxy-server').UserConfig as UserConfig;\n`,
+    );
+    expect((await load()).port).toBe(9008);
+    expect(warnings).toEqual([]);
+  });
+
+  it('names the file, line and column of a syntax error, without quoting the file', async () => {
+    const text = `export default {\n  backends: {\n    c: { type: 'cerebras', apiKey: 'csk-leak-me-1234' 'x' },\n  },\n};\n`;
+    const file = await write(join(project, 'llm-proxy.config.ts'), text);
+    const error = await loadError();
+    expect(error.file).toBe(file);
+    const column = columnOf(text, 3, "'x'");
+    expect(error.message).toBe(`${file}: could not load: syntax error at line 3, column ${column}: Unexpected token, expected ","`);
+
+    const unterminated = `export default {\n  backends: { c: { type: 'cerebras', apiKey: 'csk-leak-me-1234 } },\n};\n`;
+    await write(file, unterminated);
+    const message = (await loadError()).message;
+    expect(message).toContain(`syntax error at line 2, column ${columnOf(unterminated, 2, "'csk")}: Unterminated string constant`);
+    expect(message).not.toContain('leak-me');
+  });
+
+  it('names the imported file that has the syntax error', async () => {
+    const config = await write(join(project, 'llm-proxy.config.ts'), `import { port } from './port.ts';\nexport default { port, backends: ${JSON.stringify(backends)} };\n`);
+    const helper = await write(join(project, 'port.ts'), `export const port: = 9009;\n`);
+    const error = await loadError();
+    expect(error.file).toBe(helper);
+    const column = columnOf('export const port: = 9009;', 1, '=');
+    expect(error.message).toBe(`${helper}: could not load (imported by ${config}): syntax error at line 1, column ${column}: Unexpected token`);
+  });
+
+  it('names the file of an error thrown while the config runs, and does not echo a key written without quotes', async () => {
+    const text = `export default {\n  backends: { c: { type: 'cerebras', apiKey: csk_live_leak_me_1234 } },\n};\n`;
+    const file = await write(join(project, 'llm-proxy.config.ts'), text);
+    const error = await loadError();
+    expect(error.file).toBe(file);
+    expect(error.message).toBe(`${file}: could not load: ReferenceError: a name that is not defined (a missing import, or a value missing its quotes?)`);
+    expect(error.message).not.toContain('leak_me');
+
+    await write(file, `import { port } from './port.ts';\nexport default { port, backends: ${JSON.stringify(backends)} };\n`);
+    const helper = await write(join(project, 'port.ts'), 'export const port = defineConfig({ port: 9010 }).port;\n');
+    const forgotImport = await loadError();
+    expect(forgotImport.file).toBe(helper);
+    expect(forgotImport.message).toBe(`${helper}: could not load (imported by ${file}): ReferenceError: defineConfig is not defined`);
+  });
+});
+
 describe('embedded default and defaults', () => {
   it('runs on the local Ollama when no config exists anywhere', async () => {
     const config = await load();

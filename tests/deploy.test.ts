@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,8 @@ import { requireTools } from './support/required-tools.js';
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const fakeBin = join(repo, 'tests/support/fake-gpu-bin');
 const MODEL = 'qwen3-coder:30b';
+/** What the recipes install: this package, by the name it is published under. */
+const PACKAGE = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { name: string }).name;
 
 interface Run {
   status: number | null;
@@ -102,7 +104,7 @@ describe.each([
         `would run: mkdir -p ${ws}/llm-proxy`,
         expect.stringMatching(new RegExp(`^would start in the background: env OLLAMA_MODELS=${models} OLLAMA_HOST=127\\.0\\.0\\.1:\\d+ .*ollama serve >> ${ws}/ollama/serve\\.log$`)),
         `would run: ollama pull ${MODEL}`,
-        `would run: npm install -g --no-audit --no-fund --prefix ${ws}/llm-proxy/npm llm-proxy`,
+        `would run: npm install -g --no-audit --no-fund --prefix ${ws}/llm-proxy/npm ${PACKAGE}`,
         `would write ${ws}/llm-proxy/config.json (mode 0600):`,
         background ? `would start in the background: ${startLine(box)} >> ${ws}/llm-proxy/proxy.log` : `would run: ${startLine(box)}`,
       ]),
@@ -113,6 +115,43 @@ describe.each([
 
     const withoutOllama = box.run(script, ['--dry-run'], { PATH: '/usr/bin:/bin' });
     expect(withoutOllama.stdout).toContain('would run: curl -fsSL https://ollama.com/install.sh | sh');
+  });
+
+  it('installs the package by its published name, and refuses the unrelated `llm-proxy`', () => {
+    expect(PACKAGE).toBe('@jleechan/llm-proxy-server');
+    const result = box.run(script);
+    expect(result.status, result.stderr + result.stdout).toBe(0);
+    expect(box.log()).toContain(`npm install -g --no-audit --no-fund --prefix ${box.workspace}/llm-proxy/npm ${PACKAGE}`);
+
+    for (const wrong of ['llm-proxy', 'llm-proxy@1.17.0']) {
+      const refused = box.run(script, ['--dry-run'], { LLM_PROXY_PACKAGE: wrong });
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toContain(`LLM_PROXY_PACKAGE=${wrong} is an unrelated npm package`);
+      expect(refused.stderr).toContain(PACKAGE);
+    }
+  });
+
+  it('replaces the unrelated `llm-proxy` package an older recipe installed on the volume', async () => {
+    const prefix = join(box.workspace, 'llm-proxy/npm');
+    mkdirSync(join(prefix, 'lib/node_modules/llm-proxy'), { recursive: true });
+    writeFileSync(join(prefix, 'lib/node_modules/llm-proxy/package.json'), '{"name":"llm-proxy","version":"1.17.0"}');
+    mkdirSync(join(prefix, 'bin'));
+    writeFileSync(join(prefix, 'bin/llm-proxy'), '#!/bin/sh\necho "the unrelated llm-proxy" >>"$FAKE_LOG"\n', { mode: 0o755 });
+
+    const planned = box.run(script, ['--dry-run']);
+    expect(planned.stdout).toContain(`would run: npm uninstall -g --no-audit --no-fund --prefix ${prefix} llm-proxy`);
+    expect(planned.stdout).toContain(`would run: npm install -g --no-audit --no-fund --prefix ${prefix} ${PACKAGE}`);
+
+    const result = box.run(script);
+    expect(result.status, result.stderr + result.stdout).toBe(0);
+    if (background) await waitForLines(box, /^llm-proxy start/, 1);
+    const log = box.log();
+    expect(log.filter((line) => line.startsWith('npm '))).toEqual([
+      `npm uninstall -g --no-audit --no-fund --prefix ${prefix} llm-proxy`,
+      `npm install -g --no-audit --no-fund --prefix ${prefix} ${PACKAGE}`,
+    ]);
+    expect(log).not.toContain('the unrelated llm-proxy');
+    expect(log).toContain(`${startLine(box)} (client keys: set)`);
   });
 
   it('pulls the model once: a restarted pod finds it on the volume', async () => {

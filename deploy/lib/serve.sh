@@ -19,7 +19,7 @@ CONTEXT_LENGTH="${CONTEXT_LENGTH:-65536}"
 # Unloading after Ollama's default 5 idle minutes makes the next request wait for a reload.
 KEEP_ALIVE="${KEEP_ALIVE:-24h}"
 NODE_VERSION="${NODE_VERSION:-22.12.0}"
-LLM_PROXY_PACKAGE="${LLM_PROXY_PACKAGE:-llm-proxy}"
+LLM_PROXY_PACKAGE="${LLM_PROXY_PACKAGE:-@jleechan/llm-proxy-server}"
 
 DRY_RUN=0
 OLLAMA_MODELS="$WORKSPACE/ollama/models"
@@ -87,7 +87,7 @@ comma-separated): the port is reachable from the internet.
   --dry-run   print every action instead of doing it
 
 Environment: WORKSPACE (/workspace), MODEL (qwen3-coder:30b), PORT (8000), OLLAMA_PORT (11434),
-CONTEXT_LENGTH (65536), KEEP_ALIVE (24h), NODE_VERSION (22.12.0), LLM_PROXY_PACKAGE (llm-proxy).
+CONTEXT_LENGTH (65536), KEEP_ALIVE (24h), NODE_VERSION (22.12.0), LLM_PROXY_PACKAGE (@jleechan/llm-proxy-server).
 EOF
 }
 
@@ -97,6 +97,8 @@ check_settings() {
   [[ "$MODEL" =~ ^[A-Za-z0-9._:/-]+$ ]] || die "MODEL must be an Ollama model name such as qwen3-coder:30b (got '$MODEL')"
   [[ "$PORT" =~ ^[0-9]+$ ]] || die "PORT must be a number (got '$PORT')"
   [[ "$OLLAMA_PORT" =~ ^[0-9]+$ ]] || die "OLLAMA_PORT must be a number (got '$OLLAMA_PORT')"
+  [[ "$LLM_PROXY_PACKAGE" != llm-proxy && "$LLM_PROXY_PACKAGE" != llm-proxy@* ]] ||
+    die "LLM_PROXY_PACKAGE=$LLM_PROXY_PACKAGE is an unrelated npm package; this proxy is @jleechan/llm-proxy-server (e.g. LLM_PROXY_PACKAGE=@jleechan/llm-proxy-server@0.1.0)"
 }
 
 ensure_dir() {
@@ -174,7 +176,9 @@ node_arch() {
 }
 
 ensure_llm_proxy() {
-  if command -v llm-proxy >/dev/null 2>&1; then
+  # Older versions of these scripts installed `llm-proxy` from npm, an unrelated package.
+  local stale="$NPM_PREFIX/lib/node_modules/llm-proxy/package.json"
+  if [ ! -f "$stale" ] && command -v llm-proxy >/dev/null 2>&1; then
     say "llm-proxy is installed: $(command -v llm-proxy)"
     return 0
   fi
@@ -183,6 +187,10 @@ ensure_llm_proxy() {
     tarball="https://nodejs.org/dist/v$NODE_VERSION/node-v$NODE_VERSION-linux-$(node_arch).tar.gz"
     ensure_dir "$NODE_DIR"
     run_sh "curl -fsSL $tarball | tar -xz -C $NODE_DIR --strip-components=1"
+  fi
+  if [ -f "$stale" ]; then
+    say "$NPM_PREFIX holds the npm package llm-proxy, which is not this proxy; replacing it with $LLM_PROXY_PACKAGE"
+    run npm uninstall -g --no-audit --no-fund --prefix "$NPM_PREFIX" llm-proxy
   fi
   run npm install -g --no-audit --no-fund --prefix "$NPM_PREFIX" "$LLM_PROXY_PACKAGE"
 }

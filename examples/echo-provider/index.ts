@@ -1,7 +1,7 @@
 // A complete provider plugin: backends of `type: "echo"` answer with the last user text.
 // It shows the whole contract: a factory with typed options, validated at start-up, that
 // registers a provider type; the Backend it builds maps models, answers, and reports health.
-import type { Backend, Message, Plugin, ProviderResponse, UpstreamCall } from 'llm-proxy';
+import type { Backend, Message, Plugin, ProviderResponse, UpstreamCall } from '@jleechan/llm-proxy-server';
 
 export interface EchoPluginOptions {
   /** Text put before every answer. */

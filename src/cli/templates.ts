@@ -1,14 +1,14 @@
-/** `llm-proxy.config.ts` for a workspace. Uses only a type import, so it loads without llm-proxy installed locally. */
+/** `llm-proxy.config.ts` for a workspace. Its only import is a type import, erased when it loads. */
 export const WORKSPACE_TEMPLATE = `// llm-proxy configuration for this workspace (written by \`llm-proxy setup\`).
 //
 // The proxy finds this file from this directory and below; it wins over the environment
 // (LLM_PROXY_PORT, LLM_BACKEND, ...) and over the global ~/.llm-proxy/config.json.
 // Edits take effect on the next \`llm-proxy start\`.
 //
-// The \`satisfies\` line at the end only gives your editor type checking; it is erased at
-// run time, so this file works with llm-proxy installed globally. With llm-proxy installed in
-// this project you may write instead:
-//   import { defineConfig } from 'llm-proxy';
+// The \`satisfies\` line at the end is for your editor's type checking (which needs the package
+// in this project: npm install -D @jleechan/llm-proxy-server). The proxy itself needs no local
+// install, also when you write instead:
+//   import { defineConfig } from '@jleechan/llm-proxy-server';
 //   export default defineConfig({ ... });
 //
 // Secrets: do not write keys here. "\${CEREBRAS_API_KEY}" is replaced by that environment
@@ -54,7 +54,7 @@ export default {
 
   // Listening beyond 127.0.0.1 (host: '0.0.0.0') requires client keys:
   // auth: { keys: ['\${LLM_PROXY_CLIENT_KEY}'] },
-} satisfies import('llm-proxy').UserConfig;
+} satisfies import('@jleechan/llm-proxy-server').UserConfig;
 `;
 
 /** `~/.llm-proxy/config.json`: what every workspace without its own config uses. */

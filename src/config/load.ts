@@ -78,7 +78,7 @@ interface Context {
 export async function loadConfig(opts: LoadConfigOptions = {}): Promise<ResolvedConfig> {
   const ctx = makeContext(opts);
   const home = resolve(opts.home ?? homedir());
-  const explorer = createExplorer(ctx.env);
+  const explorer = createExplorer(ctx.env, ctx.warn);
   const layers: Layer[] = [];
 
   const globalFile = globalConfigPath(home);

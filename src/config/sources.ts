@@ -2,9 +2,8 @@ import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
-import type { ConfigEnv } from './define-config.js';
+import { scriptLoader } from './script-loader.js';
 
 export const CONFIG_SEARCH_PLACES = [
   'package.json',
@@ -21,8 +20,8 @@ export const globalConfigPath = (home: string = homedir()): string => join(home,
 
 export type Explorer = ReturnType<typeof cosmiconfig>;
 
-export function createExplorer(env: NodeJS.ProcessEnv): Explorer {
-  const script = scriptLoader(env);
+export function createExplorer(env: NodeJS.ProcessEnv, warn: (message: string) => void): Explorer {
+  const script = scriptLoader(env, warn);
   return cosmiconfig('llm-proxy', {
     searchPlaces: [...CONFIG_SEARCH_PLACES],
     packageProp: 'llm-proxy',
@@ -40,17 +39,6 @@ export function createExplorer(env: NodeJS.ProcessEnv): Explorer {
       '.cts': script,
     },
   });
-}
-
-/** `jiti` rather than cosmiconfig's TS loader, so a config may import other `.ts` files. */
-function scriptLoader(env: NodeJS.ProcessEnv): Loader {
-  return async (filepath) => {
-    const jiti = createJiti(import.meta.url, { interopDefault: true, moduleCache: false });
-    const exported = await jiti.import<unknown>(filepath, { default: true });
-    if (typeof exported !== 'function') return await exported;
-    const configEnv: ConfigEnv = { mode: env.NODE_ENV ?? 'production', env };
-    return await (exported as (e: ConfigEnv) => unknown)(configEnv);
-  };
 }
 
 // Parser messages may quote the file's text (and so a key); these keep only the reason and position.
