@@ -1,5 +1,5 @@
 // Run: llm-proxy start --config examples/echo-provider/llm-proxy.config.ts
-import { defineConfig } from 'llm-proxy';
+import { defineConfig } from '@jleechan/llm-proxy-server';
 import { echoProvider } from './index.js';
 
 export default defineConfig({
