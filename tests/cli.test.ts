@@ -119,6 +119,29 @@ const TWO_BACKENDS = {
 
 const mode = (file: string) => statSync(file).mode & 0o777;
 
+/** Polls `check` (no fixed sleeps) until it holds, or fails after a generous deadline. */
+async function waitUntil(check: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface StatusEntry {
+  url: string;
+  reachable: boolean;
+  uptimeSeconds?: number;
+  active?: string;
+  backends?: Array<{ name: string; type: string; health: string; active: boolean }>;
+}
+const statusJson = async (box: Sandbox): Promise<{ code: number | null; entries: StatusEntry[] }> => {
+  const result = await run(box, ['status', '--json']);
+  return { code: result.code, entries: JSON.parse(result.stdout) as StatusEntry[] };
+};
+const COMMANDS = ['start', 'stop', 'status', 'setup', 'switch', 'env', 'code'] as const;
+
 describe('llm-proxy --version and --help', () => {
   it('prints the version', async () => {
     const box = sandbox();
@@ -131,7 +154,7 @@ describe('llm-proxy --version and --help', () => {
     const box = sandbox();
     const top = await run(box, ['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['start', 'stop', 'status', 'setup', 'switch', 'env', 'code']) expect(top.stdout).toContain(command);
+    for (const command of COMMANDS) expect(top.stdout).toContain(command);
 
     const start = await run(box, ['start', '--help']);
     expect(start.code).toBe(0);
@@ -140,6 +163,26 @@ describe('llm-proxy --version and --help', () => {
 
     const status = await run(box, ['status', '--help']);
     expect(status.stdout).toMatch(/Exit status/);
+  });
+
+  it("every command's --help says what it does, and the README's CLI table lists every option", async () => {
+    const box = sandbox();
+    const top = (await run(box, ['--help'])).stdout;
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## CLI'), readme.indexOf('\n## ', readme.indexOf('## CLI') + 1));
+    for (const command of COMMANDS) {
+      // The top-level list: "  start   Run the proxy in the foreground ...".
+      const description = new RegExp(`^  ${command}\\b[^\\n]*?  +(\\S[^\\n]*)$`, 'm').exec(top)?.[1]?.trim();
+      expect(description, `${command} in the command list`).toBeTruthy();
+      const help = await run(box, [command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout, `${command} --help`).toContain(description);
+      const row = table.split('\n').find((line) => line.startsWith(`| \`llm-proxy ${command}`));
+      expect(row, `README row for ${command}`).toBeDefined();
+      const options = [...help.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((o) => o !== '--help');
+      expect(options.length, `${command} has options`).toBeGreaterThan(0);
+      for (const option of options) expect(row, `README row for ${command} lists ${option}`).toContain(option);
+    }
   });
 
   it('rejects an unknown command with exit code 2', async () => {
@@ -361,6 +404,56 @@ describe('llm-proxy start / status / switch / env / stop', () => {
     expect(result.stdout).toContain("$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:8123'");
     expect(result.stdout).toContain('ANTHROPIC_AUTH_TOKEN to one of');
     expect(result.stdout).not.toContain('client-key-XYZ');
+  });
+});
+
+describe('llm-proxy status', () => {
+  it('counts uptime from the process start, across config reloads', async () => {
+    const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('before') } });
+    const proxy = await startProxy(box);
+    let before = 0;
+    await waitUntil(async () => {
+      before = (await statusJson(box)).entries[0]?.uptimeSeconds ?? 0;
+      // Well above the time a reload and one `status` take, so a count restarted by the reload shows.
+      return before >= 4;
+    }, 'an uptime of 4 s');
+    writeFileSync(join(box.workspace, '.llmrc.json'), JSON.stringify({ backend: 'main', port: 'auto', backends: { main: scripted('after') } }));
+    await waitUntil(() => proxy.stderr().includes('configuration reloaded'), 'the reload');
+    const after = (await statusJson(box)).entries[0]?.uptimeSeconds ?? 0;
+    expect(after).toBeGreaterThanOrEqual(before);
+  });
+
+  it('shows a legend for its marks', async () => {
+    const box = sandbox({ port: 'auto', backends: { main: scripted('hi') } });
+    await startProxy(box);
+    const human = await run(box, ['status']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/legend: ✓ ok {2}! degraded[^\n]* {2}\? unknown {2}✗ down/);
+  });
+
+  it('exits 4 when the active backend is down, 3 when a recorded proxy does not answer', async () => {
+    const closed = await startFakeUpstream({ format: 'openai' });
+    const deadUrl = closed.url;
+    await closed.close();
+    const box = sandbox({ backend: 'gpu', port: 'auto', backends: { gpu: { type: 'openai', url: `${deadUrl}/v1` }, spare: scripted('hi') } });
+    const proxy = await startProxy(box);
+    const down = await run(box, ['status']);
+    expect(down.code, down.stdout).toBe(4);
+    expect(down.stdout).toMatch(/✗ gpu/);
+    expect(down.stderr).toContain('llm-proxy switch');
+    expect((await statusJson(box)).code).toBe(4);
+
+    // Switching to a healthy backend makes it 0 again.
+    expect((await run(box, ['switch', 'spare'])).code).toBe(0);
+    expect((await run(box, ['status'])).code).toBe(0);
+
+    // A record of a live process (this test's) that serves nothing: not answering.
+    const record = { pid: process.pid, url: deadUrl, port: Number(new URL(deadUrl).port), host: '127.0.0.1', workspace: '/elsewhere', configFile: null, startedAt: new Date().toISOString(), version: VERSION };
+    writeFileSync(join(box.home, '.llm-proxy', 'instances', `${process.pid}.json`), JSON.stringify(record));
+    const unreachable = await run(box, ['status']);
+    expect(unreachable.code, unreachable.stdout).toBe(3);
+    expect(unreachable.stdout).toContain(proxy.url);
+    expect(unreachable.stdout).toContain(deadUrl);
   });
 });
 

@@ -5,7 +5,7 @@ import { code, splitCodeArgs } from './commands/code.js';
 import { env } from './commands/env.js';
 import { setup } from './commands/setup.js';
 import { start } from './commands/start.js';
-import { status } from './commands/status.js';
+import { status, STATUS_EXIT_HELP } from './commands/status.js';
 import { stop } from './commands/stop.js';
 import { switchBackend } from './commands/switch.js';
 import { CliError, reportError } from './errors.js';
@@ -37,7 +37,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
     .action((options: Parameters<typeof stop>[0]) => run(() => stop(options)));
 
   cli
-    .command('status', 'Show running proxies, their backends and health (exit 1 when none runs)')
+    .command('status', 'Show the running proxies, their active backend and each backend\'s health (no secrets)')
     .option('--json', 'Print JSON (an array, one entry per running proxy)')
     .action((options: Parameters<typeof status>[0]) => run(() => status(options)));
 
@@ -79,6 +79,12 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
   cli.option('-v, --version', 'Print the version');
   cli.help((sections) => {
     sections[0] = { body: `llm-proxy ${VERSION}: run Claude Code on Cerebras, self-hosted GPUs or Ollama` };
+    // cac prints a command's description only in the command list; a command's own help says it too.
+    const command = cli.matchedCommand;
+    if (command && !command.isGlobalCommand) {
+      const usage = sections.findIndex((section) => section.title === 'Usage');
+      sections.splice(usage + 1, 0, { body: `  ${command.description}` });
+    }
     if (cli.matchedCommandName === 'code') {
       sections.push({
         title: 'Arguments',
@@ -86,7 +92,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
       });
     }
     if (cli.matchedCommandName === 'status') {
-      sections.push({ title: 'Exit status', body: '  0 when at least one proxy runs and answers, 1 otherwise.' });
+      sections.push({ title: 'Exit status', body: STATUS_EXIT_HELP });
     }
   });
   return { cli, argv: split ? ['code', ...split.ours] : [...argv] };

@@ -147,12 +147,41 @@ function scalar(key: string, value: unknown): string {
   return Array.isArray(value) ? value.map(String).join(',') : String(value);
 }
 
-/** Exit code 0 when at least one proxy runs and answers, 1 otherwise (for scripts). */
+/** `status`'s exit codes, for scripts (also in `status --help` and the README). */
+export const STATUS_EXIT = {
+  /** Every running proxy answers and its active backend is not down. */
+  ok: 0,
+  noProxy: 1,
+  /** A proxy is recorded as running but does not answer. */
+  unreachable: 3,
+  /** A proxy answers, but its active backend is down. */
+  backendDown: 4,
+} as const;
+
+export const STATUS_EXIT_HELP = [
+  `  ${STATUS_EXIT.ok}  every running proxy answers and its active backend is up (ok, degraded or unknown)`,
+  `  ${STATUS_EXIT.noProxy}  no llm-proxy is running`,
+  `  ${STATUS_EXIT.unreachable}  a running llm-proxy does not answer`,
+  `  ${STATUS_EXIT.backendDown}  a running llm-proxy's active backend is down`,
+  '  (2 is a usage error, as for every command)',
+].join('\n');
+
+const activeDown = (s: InstanceStatus): boolean => s.backends?.some((b) => b.active && b.health === 'down') ?? false;
+
+export function statusExitCode(statuses: readonly InstanceStatus[]): number {
+  if (statuses.length === 0) return STATUS_EXIT.noProxy;
+  if (statuses.some((s) => !s.reachable)) return STATUS_EXIT.unreachable;
+  if (statuses.some(activeDown)) return STATUS_EXIT.backendDown;
+  return STATUS_EXIT.ok;
+}
+
+const LEGEND = `${HEALTH_MARK.ok} ok  ${HEALTH_MARK.degraded} degraded (works, with warnings)  ${HEALTH_MARK.unknown} unknown  ${HEALTH_MARK.down} down`;
+
 export async function status(options: StatusOptions): Promise<number> {
   const home = llmProxyHome();
   const instances = await listInstances(home);
   const statuses = await Promise.all(instances.map((i) => statusOf(i, home)));
-  const code = statuses.some((s) => s.reachable) ? 0 : 1;
+  const code = statusExitCode(statuses);
   if (options.json) {
     out(JSON.stringify(statuses, null, 2));
     return code;
@@ -160,11 +189,16 @@ export async function status(options: StatusOptions): Promise<number> {
   if (statuses.length === 0) {
     out('no llm-proxy is running');
     err(pc.dim(`  start one with ${pc.cyan('llm-proxy start')} (or ${pc.cyan('llm-proxy code')} to run Claude Code through one)`));
-    return 1;
+    return code;
   }
   statuses.forEach((s, i) => {
     if (i > 0) out();
     printInstance(s);
   });
+  out();
+  out(pc.dim(`legend: ${LEGEND}`));
+  if (code === STATUS_EXIT.backendDown) {
+    err(`${pc.yellow('note:')} the active backend is down: requests fail until it is back, or ${pc.cyan('llm-proxy switch <backend>')} to another`);
+  }
   return code;
 }
