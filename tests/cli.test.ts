@@ -1,146 +1,14 @@
 // The `llm-proxy` CLI as users run it: a separate node process (through tsx), a temp home
-// (LLM_PROXY_HOME) and a temp workspace as the current directory.
+// (LLM_PROXY_HOME) and a temp workspace as the current directory (helpers in support/cli.ts).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { VERSION } from '../src/version.js';
 import { claudeAvailable, claudeBinary } from './support/claude-cli.js';
+import { COMMANDS, SECRET, TWO_BACKENDS, ask, cleanup, mode, run, sandbox, scripted, startProxy, statusJson, tempDir, waitUntil } from './support/cli.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
-
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-// An absolute loader URL, so the CLI can run with a workspace outside the repository as its cwd.
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const SECRET = 'sk-test-SECRET123';
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Sandbox {
-  home: string;
-  workspace: string;
-  env: NodeJS.ProcessEnv;
-}
-
-const cleanup: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function sandbox(config?: unknown): Sandbox {
-  const home = tempDir('llm-proxy-home-');
-  const workspace = tempDir('llm-proxy-ws-');
-  if (config !== undefined) writeFileSync(join(workspace, '.llmrc.json'), JSON.stringify(config));
-  const env: NodeJS.ProcessEnv = { ...process.env, LLM_PROXY_HOME: home, NO_COLOR: '1' };
-  for (const name of Object.keys(env)) {
-    if (/^(LLM_PROXY_(?!HOME)|LLM_BACKEND|ANTHROPIC_|FORCE_COLOR|CEREBRAS_API_KEY)/.test(name)) delete env[name];
-  }
-  return { home, workspace, env };
-}
-
-function spawnCli(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = box.env): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: box.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function collect(child: ChildProcess): { result: Promise<Result>; stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const result = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { result, stdout: () => stdout, stderr: () => stderr };
-}
-
-function run(box: Sandbox, args: string[], env?: NodeJS.ProcessEnv): Promise<Result> {
-  return collect(spawnCli(box, args, env)).result;
-}
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  result: Promise<Result>;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-/** `llm-proxy start` in the background; resolves once it printed its URL. */
-async function startProxy(box: Sandbox, args: string[] = []): Promise<Started> {
-  const child = spawnCli(box, ['start', ...args]);
-  const output = collect(child);
-  cleanup.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await output.result;
-    }
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL within 20 s\n${output.stdout()}\n${output.stderr()}`)), 20_000);
-    child.stdout?.on('data', () => {
-      const match = /listening on (http:\/\/\S+)[^]*Ctrl-C to stop/.exec(output.stdout());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    void output.result.then((r) => reject(new Error(`start exited with ${r.code}\n${r.stdout}\n${r.stderr}`)));
-  });
-  return { child, url, ...output };
-}
-
-async function ask(url: string, stream = false): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${url}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream, messages: [{ role: 'user', content: 'hello' }] }),
-  });
-  return { status: response.status, text: await response.text() };
-}
-
-const scripted = (text: string) => ({ type: 'scripted', responses: [{ text }] });
-const TWO_BACKENDS = {
-  backend: 'main',
-  port: 'auto',
-  backends: { main: scripted('hi'), other: scripted('from other'), cloud: { type: 'cerebras', apiKey: SECRET } },
-};
-
-const mode = (file: string) => statSync(file).mode & 0o777;
-
-/** Polls `check` (no fixed sleeps) until it holds, or fails after a generous deadline. */
-async function waitUntil(check: () => boolean | Promise<boolean>, what: string, deadlineMs = 15_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-interface StatusEntry {
-  url: string;
-  reachable: boolean;
-  uptimeSeconds?: number;
-  active?: string;
-  backends?: Array<{ name: string; type: string; health: string; active: boolean }>;
-}
-const statusJson = async (box: Sandbox): Promise<{ code: number | null; entries: StatusEntry[] }> => {
-  const result = await run(box, ['status', '--json']);
-  return { code: result.code, entries: JSON.parse(result.stdout) as StatusEntry[] };
-};
-const COMMANDS = ['start', 'stop', 'status', 'setup', 'switch', 'env', 'code'] as const;
 
 describe('llm-proxy --version and --help', () => {
   it('prints the version', async () => {
@@ -342,7 +210,9 @@ describe('llm-proxy start / status / switch / env / stop', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(box.home, '.llm-proxy', 'instances'))).toBe(false);
+    // Its "starting" record is gone with it.
+    const instances = join(box.home, '.llm-proxy', 'instances');
+    expect(existsSync(instances) ? readdirSync(instances) : []).toEqual([]);
   });
 
   it('reports a broken config file by name, without a stack trace', async () => {
@@ -533,15 +403,6 @@ describe('llm-proxy code', () => {
 });
 
 describe('llm-proxy start watches its config file', () => {
-  const waitFor = async (check: () => Promise<boolean>, what: string) => {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-
   it('applies a valid edit without a restart and keeps the running config on an invalid one', async () => {
     const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('before the edit') } });
     const started = await startProxy(box);
@@ -549,10 +410,10 @@ describe('llm-proxy start watches its config file', () => {
 
     const file = join(box.workspace, '.llmrc.json');
     writeFileSync(file, JSON.stringify({ backend: 'main', port: 'auto', backends: { main: scripted('after the edit') } }));
-    await waitFor(async () => (await ask(started.url)).text.includes('after the edit'), 'the edit to apply');
+    await waitUntil(async () => (await ask(started.url)).text.includes('after the edit'), 'the edit to apply');
 
     writeFileSync(file, '{"backend": "main", "backends": {');
-    await waitFor(async () => started.stderr().includes('config edit not applied'), 'the rejection message');
+    await waitUntil(async () => started.stderr().includes('config edit not applied'), 'the rejection message');
     expect(started.stderr()).toMatch(/\.llmrc\.json/);
     expect(JSON.parse((await ask(started.url)).text).content[0].text).toBe('after the edit');
   });

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import pc from 'picocolors';
 import { globalConfigPath } from '../../config/load.js';
 import { CliError } from '../errors.js';
-import { stringOption } from '../load-config.js';
+import { stringOption } from '../options.js';
 import { llmProxyHome, workspaceDir } from '../paths.js';
 import { GLOBAL_TEMPLATE, WORKSPACE_TEMPLATE } from '../templates.js';
 import { err, out } from '../ui.js';

@@ -5,7 +5,8 @@ import { VERSION } from '../../version.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
 import { describeInstance, listInstances } from '../instances.js';
-import { loadCliConfig, parsePortOption, stringOption } from '../load-config.js';
+import { loadCliConfig } from '../load-config.js';
+import { parsePortOption, stringOption } from '../options.js';
 import { llmProxyHome, workspaceDir } from '../paths.js';
 import { runProxy } from '../run-proxy.js';
 import { watchConfigFile } from '../watch-config.js';
@@ -63,7 +64,7 @@ export async function start(options: StartOptions): Promise<number> {
 
   const others = Object.keys(config.backends).filter((name) => name !== config.backend);
   const banner = [
-    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(' (port chosen automatically)') : ''}`,
+    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(" (this workspace's port, kept across restarts)") : ''}`,
     `  backend: ${describeBackendConfig(config, config.backend)}`,
     ...(others.length ? [`  others:  ${others.join(', ')} ${pc.dim('(llm-proxy switch <name>)')}`] : []),
     ...configSourceLines(config),

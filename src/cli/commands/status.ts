@@ -5,8 +5,9 @@ import type { StatusReport } from '../../plugins/admin-endpoint.js';
 import { fetchStatus, instanceConfig } from '../admin-client.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
-import { listInstances, type InstanceRecord } from '../instances.js';
+import { readInstances, type InstanceRecord } from '../instances.js';
 import { llmProxyHome } from '../paths.js';
+import { STATUS_EXIT } from '../status-exit.js';
 import { err, formatUptime, HEALTH_MARK, out, safeUrl } from '../ui.js';
 
 export interface StatusOptions {
@@ -147,25 +148,6 @@ function scalar(key: string, value: unknown): string {
   return Array.isArray(value) ? value.map(String).join(',') : String(value);
 }
 
-/** `status`'s exit codes, for scripts (also in `status --help` and the README). */
-export const STATUS_EXIT = {
-  /** Every running proxy answers and its active backend is not down. */
-  ok: 0,
-  noProxy: 1,
-  /** A proxy is recorded as running but does not answer. */
-  unreachable: 3,
-  /** A proxy answers, but its active backend is down. */
-  backendDown: 4,
-} as const;
-
-export const STATUS_EXIT_HELP = [
-  `  ${STATUS_EXIT.ok}  every running proxy answers and its active backend is up (ok, degraded or unknown)`,
-  `  ${STATUS_EXIT.noProxy}  no llm-proxy is running`,
-  `  ${STATUS_EXIT.unreachable}  a running llm-proxy does not answer`,
-  `  ${STATUS_EXIT.backendDown}  a running llm-proxy's active backend is down`,
-  '  (2 is a usage error, as for every command)',
-].join('\n');
-
 const activeDown = (s: InstanceStatus): boolean => s.backends?.some((b) => b.active && b.health === 'down') ?? false;
 
 export function statusExitCode(statuses: readonly InstanceStatus[]): number {
@@ -179,13 +161,15 @@ const LEGEND = `${HEALTH_MARK.ok} ok  ${HEALTH_MARK.degraded} degraded (works, w
 
 export async function status(options: StatusOptions): Promise<number> {
   const home = llmProxyHome();
-  const instances = await listInstances(home);
+  const { ready: instances, starting } = await readInstances(home);
   const statuses = await Promise.all(instances.map((i) => statusOf(i, home)));
   const code = statusExitCode(statuses);
   if (options.json) {
     out(JSON.stringify(statuses, null, 2));
     return code;
   }
+  // Not listening yet (loading config and plugins): said, but not counted as running.
+  for (const s of starting) out(`${HEALTH_MARK.unknown} starting for ${s.workspace}  ${pc.dim(`pid ${s.pid}, v${s.version}`)}`);
   if (statuses.length === 0) {
     out('no llm-proxy is running');
     err(pc.dim(`  start one with ${pc.cyan('llm-proxy start')} (or ${pc.cyan('llm-proxy code')} to run Claude Code through one)`));
