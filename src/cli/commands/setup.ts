@@ -45,7 +45,10 @@ export async function setup(options: SetupOptions): Promise<number> {
     const file = globalConfigPath(llmProxyHome());
     await writeConfig(file, JSON.stringify(GLOBAL_TEMPLATE, null, 2) + '\n', force);
     out(`${pc.green('created')} ${file} ${pc.dim('(mode 0600)')}`);
-    out('  It applies in every directory without its own config: a local Ollama on port 8000.');
+    const { port } = GLOBAL_TEMPLATE;
+    const { url } = GLOBAL_TEMPLATE.backends.ollama;
+    out(`  It applies in every directory without its own config: the proxy listens on port ${port} and sends`);
+    out(`  requests to a local Ollama at ${url}.`);
     out();
     out('Next steps:');
     out(`  ollama pull ${GLOBAL_TEMPLATE.backends.ollama.model}`);
