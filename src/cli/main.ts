@@ -26,7 +26,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
   cli
     .command('start', 'Run the proxy in the foreground (Ctrl-C stops it)')
     .option('--config <file>', 'Use this config file instead of searching for one')
-    .option('--port <port>', 'Port number, or "auto" for a free one (default: from the config, else 8000)')
+    .option('--port <port>', 'Port number, or "auto" for this workspace\'s own port, the same on every start (default: from the config, else 8000)')
     .option('--host <host>', 'Address to listen on (default 127.0.0.1; others require auth.keys)')
     .option('--workspace <dir>', 'Directory to find the config from and record the proxy for (default: cwd)')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
@@ -70,7 +70,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
   cli
     .command('env', 'Print the environment variables that point Claude Code at the proxy')
     .option('--port <port>', 'Use the proxy on this port')
-    .option('--shell <shell>', 'sh, fish or powershell (default: from $SHELL)')
+    .option('--shell <shell>', 'sh, bash, zsh, fish or powershell (default: from $SHELL)')
     .option('--workspace <dir>', 'Workspace whose proxy and config to use (default: cwd)')
     .option('--config <file>', 'Config file to read the port and client keys from')
     .example('  $ eval "$(llm-proxy env)"')
