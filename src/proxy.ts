@@ -3,6 +3,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { resolveUserConfig } from './config/load.js';
 import type { ResolvedConfig, UserConfig } from './config/types.js';
 import { ConfigError } from './errors.js';
+import { BootWarnings } from './boot-warnings.js';
 import { Kernel } from './kernel/kernel.js';
 import { createLogger, type Logger, type LogSink } from './logger.js';
 import { assemblePlugins, pluginResolver } from './plugins/builtin.js';
@@ -65,7 +66,15 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
   const logger =
     options.logger ??
     createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets });
-  let kernel = await buildKernel(resolved, logger, secrets);
+  // A reload does not repeat what the previous boot warned about.
+  const bootWarnings = new BootWarnings();
+  const boot = async (config: ResolvedConfig, configSecrets: readonly string[], activeBackend?: string): Promise<Kernel> => {
+    const { logger: bootLogger, done } = bootWarnings.boot(logger);
+    const built = await buildKernel(config, bootLogger, configSecrets, activeBackend);
+    done();
+    return built;
+  };
+  let kernel = await boot(resolved, secrets);
   let handler = kernel.app.callback();
 
   let server: Server | undefined;
@@ -136,7 +145,7 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
       // A `switch` made at run time survives an edit that leaves `backend` alone.
       const keepActive = fresh.backend === resolved.backend && fresh.backends[kernel.backends.active] !== undefined;
       const freshSecrets = collectSecrets(fresh);
-      const replacement = await buildKernel(fresh, logger, freshSecrets, keepActive ? kernel.backends.active : fresh.backend);
+      const replacement = await boot(fresh, freshSecrets, keepActive ? kernel.backends.active : fresh.backend);
       const previous = kernel;
       kernel = replacement;
       handler = replacement.app.callback();

@@ -1,123 +1,14 @@
 // The `llm-proxy` CLI as users run it: a separate node process (through tsx), a temp home
-// (LLM_PROXY_HOME) and a temp workspace as the current directory.
+// (LLM_PROXY_HOME) and a temp workspace as the current directory (helpers in support/cli.ts).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { VERSION } from '../src/version.js';
 import { claudeAvailable, claudeBinary } from './support/claude-cli.js';
+import { COMMANDS, SECRET, TWO_BACKENDS, ask, cleanup, mode, run, sandbox, scripted, startProxy, statusJson, tempDir, waitUntil } from './support/cli.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
-
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
-// An absolute loader URL, so the CLI can run with a workspace outside the repository as its cwd.
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const SECRET = 'sk-test-SECRET123';
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Sandbox {
-  home: string;
-  workspace: string;
-  env: NodeJS.ProcessEnv;
-}
-
-const cleanup: Array<() => void | Promise<void>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn();
-});
-
-function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function sandbox(config?: unknown): Sandbox {
-  const home = tempDir('llm-proxy-home-');
-  const workspace = tempDir('llm-proxy-ws-');
-  if (config !== undefined) writeFileSync(join(workspace, '.llmrc.json'), JSON.stringify(config));
-  const env: NodeJS.ProcessEnv = { ...process.env, LLM_PROXY_HOME: home, NO_COLOR: '1' };
-  for (const name of Object.keys(env)) {
-    if (/^(LLM_PROXY_(?!HOME)|LLM_BACKEND|ANTHROPIC_|FORCE_COLOR|CEREBRAS_API_KEY)/.test(name)) delete env[name];
-  }
-  return { home, workspace, env };
-}
-
-function spawnCli(box: Sandbox, args: string[], env: NodeJS.ProcessEnv = box.env): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd: box.workspace, env, stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-function collect(child: ChildProcess): { result: Promise<Result>; stdout: () => string; stderr: () => string } {
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const result = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { result, stdout: () => stdout, stderr: () => stderr };
-}
-
-function run(box: Sandbox, args: string[], env?: NodeJS.ProcessEnv): Promise<Result> {
-  return collect(spawnCli(box, args, env)).result;
-}
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  result: Promise<Result>;
-  stdout: () => string;
-  stderr: () => string;
-}
-
-/** `llm-proxy start` in the background; resolves once it printed its URL. */
-async function startProxy(box: Sandbox, args: string[] = []): Promise<Started> {
-  const child = spawnCli(box, ['start', ...args]);
-  const output = collect(child);
-  cleanup.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await output.result;
-    }
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no URL within 20 s\n${output.stdout()}\n${output.stderr()}`)), 20_000);
-    child.stdout?.on('data', () => {
-      const match = /listening on (http:\/\/\S+)[^]*Ctrl-C to stop/.exec(output.stdout());
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    void output.result.then((r) => reject(new Error(`start exited with ${r.code}\n${r.stdout}\n${r.stderr}`)));
-  });
-  return { child, url, ...output };
-}
-
-async function ask(url: string, stream = false): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${url}/v1/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
-    body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream, messages: [{ role: 'user', content: 'hello' }] }),
-  });
-  return { status: response.status, text: await response.text() };
-}
-
-const scripted = (text: string) => ({ type: 'scripted', responses: [{ text }] });
-const TWO_BACKENDS = {
-  backend: 'main',
-  port: 'auto',
-  backends: { main: scripted('hi'), other: scripted('from other'), cloud: { type: 'cerebras', apiKey: SECRET } },
-};
-
-const mode = (file: string) => statSync(file).mode & 0o777;
 
 describe('llm-proxy --version and --help', () => {
   it('prints the version', async () => {
@@ -131,7 +22,7 @@ describe('llm-proxy --version and --help', () => {
     const box = sandbox();
     const top = await run(box, ['--help']);
     expect(top.code).toBe(0);
-    for (const command of ['start', 'stop', 'status', 'setup', 'switch', 'env', 'code']) expect(top.stdout).toContain(command);
+    for (const command of COMMANDS) expect(top.stdout).toContain(command);
 
     const start = await run(box, ['start', '--help']);
     expect(start.code).toBe(0);
@@ -140,6 +31,26 @@ describe('llm-proxy --version and --help', () => {
 
     const status = await run(box, ['status', '--help']);
     expect(status.stdout).toMatch(/Exit status/);
+  });
+
+  it("every command's --help says what it does, and the README's CLI table lists every option", async () => {
+    const box = sandbox();
+    const top = (await run(box, ['--help'])).stdout;
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## CLI'), readme.indexOf('\n## ', readme.indexOf('## CLI') + 1));
+    for (const command of COMMANDS) {
+      // The top-level list: "  start   Run the proxy in the foreground ...".
+      const description = new RegExp(`^  ${command}\\b[^\\n]*?  +(\\S[^\\n]*)$`, 'm').exec(top)?.[1]?.trim();
+      expect(description, `${command} in the command list`).toBeTruthy();
+      const help = await run(box, [command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout, `${command} --help`).toContain(description);
+      const row = table.split('\n').find((line) => line.startsWith(`| \`llm-proxy ${command}`));
+      expect(row, `README row for ${command}`).toBeDefined();
+      const options = [...help.stdout.matchAll(/^\s+(?:-\w, )?(--[\w-]+)/gm)].map((m) => m[1]).filter((o) => o !== '--help');
+      expect(options.length, `${command} has options`).toBeGreaterThan(0);
+      for (const option of options) expect(row, `README row for ${command} lists ${option}`).toContain(option);
+    }
   });
 
   it('rejects an unknown command with exit code 2', async () => {
@@ -304,7 +215,9 @@ describe('llm-proxy start / status / switch / env / stop', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/refusing to listen on 0\.0\.0\.0/);
     expect(result.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(box.home, '.llm-proxy', 'instances'))).toBe(false);
+    // Its "starting" record is gone with it.
+    const instances = join(box.home, '.llm-proxy', 'instances');
+    expect(existsSync(instances) ? readdirSync(instances) : []).toEqual([]);
   });
 
   it('reports a broken config file by name, without a stack trace', async () => {
@@ -366,6 +279,56 @@ describe('llm-proxy start / status / switch / env / stop', () => {
     expect(result.stdout).toContain("$env:ANTHROPIC_BASE_URL = 'http://127.0.0.1:8123'");
     expect(result.stdout).toContain('ANTHROPIC_AUTH_TOKEN to one of');
     expect(result.stdout).not.toContain('client-key-XYZ');
+  });
+});
+
+describe('llm-proxy status', () => {
+  it('counts uptime from the process start, across config reloads', async () => {
+    const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('before') } });
+    const proxy = await startProxy(box);
+    let before = 0;
+    await waitUntil(async () => {
+      before = (await statusJson(box)).entries[0]?.uptimeSeconds ?? 0;
+      // Well above the time a reload and one `status` take, so a count restarted by the reload shows.
+      return before >= 4;
+    }, 'an uptime of 4 s');
+    writeFileSync(join(box.workspace, '.llmrc.json'), JSON.stringify({ backend: 'main', port: 'auto', backends: { main: scripted('after') } }));
+    await waitUntil(() => proxy.stderr().includes('configuration reloaded'), 'the reload');
+    const after = (await statusJson(box)).entries[0]?.uptimeSeconds ?? 0;
+    expect(after).toBeGreaterThanOrEqual(before);
+  });
+
+  it('shows a legend for its marks', async () => {
+    const box = sandbox({ port: 'auto', backends: { main: scripted('hi') } });
+    await startProxy(box);
+    const human = await run(box, ['status']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/legend: ✓ ok {2}! degraded[^\n]* {2}\? unknown {2}✗ down/);
+  });
+
+  it('exits 4 when the active backend is down, 3 when a recorded proxy does not answer', async () => {
+    const closed = await startFakeUpstream({ format: 'openai' });
+    const deadUrl = closed.url;
+    await closed.close();
+    const box = sandbox({ backend: 'gpu', port: 'auto', backends: { gpu: { type: 'openai', url: `${deadUrl}/v1` }, spare: scripted('hi') } });
+    const proxy = await startProxy(box);
+    const down = await run(box, ['status']);
+    expect(down.code, down.stdout).toBe(4);
+    expect(down.stdout).toMatch(/✗ gpu/);
+    expect(down.stderr).toContain('llm-proxy switch');
+    expect((await statusJson(box)).code).toBe(4);
+
+    // Switching to a healthy backend makes it 0 again.
+    expect((await run(box, ['switch', 'spare'])).code).toBe(0);
+    expect((await run(box, ['status'])).code).toBe(0);
+
+    // A record of a live process (this test's) that serves nothing: not answering.
+    const record = { pid: process.pid, url: deadUrl, port: Number(new URL(deadUrl).port), host: '127.0.0.1', workspace: '/elsewhere', configFile: null, startedAt: new Date().toISOString(), version: VERSION };
+    writeFileSync(join(box.home, '.llm-proxy', 'instances', `${process.pid}.json`), JSON.stringify(record));
+    const unreachable = await run(box, ['status']);
+    expect(unreachable.code, unreachable.stdout).toBe(3);
+    expect(unreachable.stdout).toContain(proxy.url);
+    expect(unreachable.stdout).toContain(deadUrl);
   });
 });
 
@@ -445,15 +408,6 @@ describe('llm-proxy code', () => {
 });
 
 describe('llm-proxy start watches its config file', () => {
-  const waitFor = async (check: () => Promise<boolean>, what: string) => {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-
   it('applies a valid edit without a restart and keeps the running config on an invalid one', async () => {
     const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('before the edit') } });
     const started = await startProxy(box);
@@ -461,10 +415,10 @@ describe('llm-proxy start watches its config file', () => {
 
     const file = join(box.workspace, '.llmrc.json');
     writeFileSync(file, JSON.stringify({ backend: 'main', port: 'auto', backends: { main: scripted('after the edit') } }));
-    await waitFor(async () => (await ask(started.url)).text.includes('after the edit'), 'the edit to apply');
+    await waitUntil(async () => (await ask(started.url)).text.includes('after the edit'), 'the edit to apply');
 
     writeFileSync(file, '{"backend": "main", "backends": {');
-    await waitFor(async () => started.stderr().includes('config edit not applied'), 'the rejection message');
+    await waitUntil(async () => started.stderr().includes('config edit not applied'), 'the rejection message');
     expect(started.stderr()).toMatch(/\.llmrc\.json/);
     expect(JSON.parse((await ask(started.url)).text).content[0].text).toBe('after the edit');
   });

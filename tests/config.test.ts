@@ -10,6 +10,7 @@ import { loadConfig, resolveUserConfig, type LoadConfigOptions, type PluginResol
 import { validateUserConfig } from '../src/config/schema.js';
 import { ConfigError } from '../src/errors.js';
 import type { Plugin } from '../src/kernel/types.js';
+import type { UserConfig } from '../src/config/types.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -51,7 +52,7 @@ async function loadError(opts: LoadConfigOptions = {}): Promise<ConfigError> {
 }
 
 const plugin = (name: string): Plugin => ({ name, apply() {} });
-const backends = { local: { type: 'openai', url: 'http://localhost:9000/v1' } };
+const backends = { local: { type: 'openai', url: 'http://localhost:9000/v1' } } satisfies UserConfig['backends'];
 
 describe('finding the config file', () => {
   it('finds .llmrc.json from a subdirectory', async () => {
@@ -257,7 +258,7 @@ describe('embedded default and defaults', () => {
   it('picks the only backend, or the first one with a warning', async () => {
     expect((await resolveUserConfig({ backends }, { onWarning: (m) => warnings.push(m) })).backend).toBe('local');
     expect(warnings).toEqual([]);
-    const two = { b: { type: 'anthropic' }, a: { type: 'anthropic' } };
+    const two = { b: { type: 'anthropic' }, a: { type: 'anthropic' } } satisfies UserConfig['backends'];
     expect((await resolveUserConfig({ backends: two }, { onWarning: (m) => warnings.push(m) })).backend).toBe('b');
     expect(warnings.join('\n')).toMatch(/no "backend" is set; using "b"/);
   });

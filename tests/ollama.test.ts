@@ -2,6 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOllamaEmbedder, ollama } from '../plugins/ollama/index.js';
 import { createProxy } from '../src/proxy.js';
+import type { UserConfig } from '../src/config/types.js';
 import {
   ollamaLine,
   ollamaTextLines,
@@ -274,7 +275,7 @@ describe('the ollama plugin when Ollama is not running', () => {
   });
 
   it('rejects invalid options at start, naming the field', async () => {
-    const config = { backend: 'local', plugins: [ollama()], backends: { local: { type: 'ollama', keepAlive: 'forever' } } };
+    const config: UserConfig = { backend: 'local', plugins: [ollama()], backends: { local: { type: 'ollama', keepAlive: 'forever' } } };
     await expect(createProxy(config, { logSink: () => undefined })).rejects.toThrow(/backends\.local\.keepAlive/);
   });
 });

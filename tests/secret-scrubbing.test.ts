@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisCache } from '../plugins/redis-cache/index.js';
 import { ProxyError } from '../src/errors.js';
+import type { BackendCommon } from '@jleechan/llm-proxy-server';
 import type { Plugin } from '../src/kernel/types.js';
 import { OpenAIBackend } from '../src/plugins/openai-provider.js';
 import { until } from './support/cache.js';
@@ -18,6 +19,13 @@ import { startEchoUpstream, type EchoMode, type EchoUpstream } from './support/e
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { postMessages, startProxy, type TestProxy } from './support/proxy.js';
 import { redisPresent, redisRequired, startRedis, type RedisServer } from './support/redis.js';
+
+// The test's own provider type, declared as a third-party provider declares its type.
+declare module '@jleechan/llm-proxy-server' {
+  interface BackendTypes {
+    relaying: BackendCommon & { type: 'relaying'; apiKey?: string };
+  }
+}
 
 const CONFIG_KEY = 'csk-echo-7f3a9c2e5b1d8f4a6c0e';
 const ENV_KEY = 'csk-env-2b8d4f6a1c3e5a7b9d0f';

@@ -1,7 +1,20 @@
 // A complete provider plugin: backends of `type: "echo"` answer with the last user text.
 // It shows the whole contract: a factory with typed options, validated at start-up, that
 // registers a provider type; the Backend it builds maps models, answers, and reports health.
-import type { Backend, Message, Plugin, ProviderResponse, UpstreamCall } from '@jleechan/llm-proxy-server';
+import type { Backend, BackendCommon, Message, Plugin, ProviderResponse, UpstreamCall } from '@jleechan/llm-proxy-server';
+
+/** A backend of this type in the config: `{ type: 'echo', model?: 'echo-1' }`. */
+export interface EchoBackendConfig extends BackendCommon {
+  type: 'echo';
+}
+
+// Adds `echo` to llm-proxy's backend types, so `defineConfig` checks echo backends as it checks
+// the built-in ones (a misspelt key is a type error naming it).
+declare module '@jleechan/llm-proxy-server' {
+  interface BackendTypes {
+    echo: EchoBackendConfig;
+  }
+}
 
 export interface EchoPluginOptions {
   /** Text put before every answer. */

@@ -44,7 +44,8 @@ class CerebrasBackend extends OpenAIBackend {
 function createCerebrasBackend(spec: BackendSpec, env: ProviderEnv, defaults: CerebrasPluginOptions): CerebrasBackend {
   const at = `backends.${spec.name}`;
   const apiKey = optionalString(spec.options, 'apiKey', at) ?? process.env.CEREBRAS_API_KEY;
-  if (!apiKey) env.logger.warn(`backend "${spec.name}": no Cerebras API key (set CEREBRAS_API_KEY or ${at}.apiKey)`);
+  // An apiKey that names an unset ${VAR} is empty here, and the config loader already named the variable.
+  if (!apiKey && spec.options.apiKey === undefined) env.logger.warn(`backend "${spec.name}": no Cerebras API key (set CEREBRAS_API_KEY or ${at}.apiKey)`);
   const backend: CerebrasBackend = new CerebrasBackend(
     {
       name: spec.name,

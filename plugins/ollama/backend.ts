@@ -78,7 +78,7 @@ export class OllamaBackend implements Backend {
     try {
       this.#note(await this.#models.inspect(model));
     } catch (error) {
-      this.#logger.warn(`Ollama is not reachable yet: ${this.#explain(error)}; requests fail until it runs`);
+      this.#logger.warn(`Ollama is not reachable yet, so requests fail until it runs: ${this.#explain(error)}`);
     }
   }
 
@@ -166,7 +166,8 @@ export class OllamaBackend implements Backend {
     if (!(error instanceof ProxyError)) return String(error);
     const refined = refineOllamaError(error, this.#scope(this.#options.model ?? ''));
     const advice = refined.recommendations[0];
-    return advice ? `${refined.message} (${advice})` : refined.message;
+    // Messages often end in parentheses already ("... (nothing is listening there)").
+    return advice ? `${refined.message}; ${advice}` : refined.message;
   }
 
   #scope(model: string): ErrorScope {

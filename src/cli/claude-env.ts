@@ -10,20 +10,59 @@ export const PLACEHOLDER_TOKEN = 'llm-proxy';
  */
 export const secretsOf = (config: ResolvedConfig): string[] => collectSecrets(config).filter((s) => s !== PLACEHOLDER_TOKEN);
 
-export interface ClaudeEnv {
-  ANTHROPIC_BASE_URL: string;
-  ANTHROPIC_AUTH_TOKEN: string;
-  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: string;
+/**
+ * Claude Code's timeout for one API request without API_TIMEOUT_MS: 600 s, and 300 s for the
+ * non-streaming retry it sends after a cut stream (Claude Code 2.1.197). A self-hosted model
+ * that is still loading (Ollama waits up to 300 s, RunPod serverless 600 s) plus a long answer
+ * outlasts that; the proxy's own first-byte and idle timeouts still end a stuck upstream.
+ */
+export const API_TIMEOUT_MS = 1_800_000;
+
+export interface ClaudeEnvVar {
+  name: string;
+  value: string;
+  /** One line for `llm-proxy env`: why Claude Code needs this through a proxy. */
+  why: string;
+  /** Tuning rather than wiring: a value the user already set is kept. */
+  optional?: boolean;
 }
 
-/** What Claude Code needs to go through the proxy (a client key replaces the token separately, never printed). */
-export function claudeEnv(url: string): ClaudeEnv {
-  return {
-    ANTHROPIC_BASE_URL: url,
-    // Without configured client keys the proxy accepts any token; Claude Code just needs one.
-    ANTHROPIC_AUTH_TOKEN: PLACEHOLDER_TOKEN,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  };
+/**
+ * What Claude Code needs to work well through the proxy, each with its reason (checked against
+ * the pinned CLI's code). A client key replaces the token separately and is never printed.
+ */
+export function claudeEnvVars(url: string): ClaudeEnvVar[] {
+  return [
+    { name: 'ANTHROPIC_BASE_URL', value: url, why: 'where Claude Code sends its API requests: this proxy' },
+    {
+      name: 'ANTHROPIC_AUTH_TOKEN',
+      value: PLACEHOLDER_TOKEN,
+      why: 'Claude Code needs a credential to start without a login; the proxy has no client keys, so any value works',
+    },
+    {
+      name: 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC',
+      optional: true,
+      value: '1',
+      why: "no telemetry, error reports or update checks to Anthropic's own hosts, which do not go through the proxy (implies DISABLE_TELEMETRY, DISABLE_ERROR_REPORTING, DISABLE_AUTOUPDATER)",
+    },
+    {
+      name: 'CLAUDE_CODE_ATTRIBUTION_HEADER',
+      optional: true,
+      value: '0',
+      why: "drops Anthropic's billing line from the system prompt: it changes with every conversation, so prompt caches (vLLM, llama.cpp, the semantic cache) could not reuse the system prompt",
+    },
+    {
+      name: 'API_TIMEOUT_MS',
+      optional: true,
+      value: String(API_TIMEOUT_MS),
+      why: "self-hosted models can take minutes to load before answering; Claude Code's default gives up after 5-10 minutes",
+    },
+  ];
+}
+
+/** The variables for a child process's environment (`llm-proxy code`); optional ones already in `current` stay. */
+export function claudeEnv(url: string, current: NodeJS.ProcessEnv = {}): Record<string, string> {
+  return Object.fromEntries(claudeEnvVars(url).map((v) => [v.name, v.optional ? (current[v.name] ?? v.value) : v.value]));
 }
 
 /** Example routing of Claude Code's model tiers to backends (`/model` accepts backend names). */

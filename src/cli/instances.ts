@@ -17,9 +17,22 @@ export interface InstanceRecord {
   version: string;
 }
 
+/**
+ * What `start` records before it loads its config and plugins, so that `env` run right after
+ * `llm-proxy start &` waits for it instead of finding nothing. Replaced by the InstanceRecord
+ * (same file) once the proxy listens.
+ */
+export interface StartingRecord {
+  pid: number;
+  state: 'starting';
+  workspace: string;
+  startedAt: string;
+  version: string;
+}
+
 export const instanceFile = (home: string, pid: number): string => join(instancesDir(home), `${pid}.json`);
 
-export async function writeInstance(home: string, record: InstanceRecord): Promise<string> {
+export async function writeInstance(home: string, record: InstanceRecord | StartingRecord): Promise<string> {
   await mkdir(instancesDir(home), { recursive: true, mode: 0o700 });
   const file = instanceFile(home, record.pid);
   const temp = `${file}.${process.pid}.tmp`;
@@ -47,7 +60,7 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function parseRecord(text: string): InstanceRecord | undefined {
+function parseRecord(text: string): InstanceRecord | StartingRecord | undefined {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -55,36 +68,58 @@ function parseRecord(text: string): InstanceRecord | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object') return undefined;
-  const r = value as Partial<Record<keyof InstanceRecord, unknown>>;
+  const r = value as Partial<Record<keyof InstanceRecord | 'state', unknown>>;
+  const common = typeof r.pid === 'number' && typeof r.workspace === 'string' && typeof r.startedAt === 'string' && typeof r.version === 'string';
+  if (common && r.state === 'starting') return value as StartingRecord;
   const ok =
-    typeof r.pid === 'number' &&
+    common &&
     typeof r.url === 'string' &&
     typeof r.port === 'number' &&
     typeof r.host === 'string' &&
-    typeof r.workspace === 'string' &&
-    (typeof r.configFile === 'string' || r.configFile === null) &&
-    typeof r.startedAt === 'string' &&
-    typeof r.version === 'string';
+    (typeof r.configFile === 'string' || r.configFile === null);
   return ok ? (value as InstanceRecord) : undefined;
 }
 
-/** Live instances, oldest first; records of dead processes and unreadable files are deleted. */
-export async function listInstances(home: string): Promise<InstanceRecord[]> {
+export interface Instances {
+  /** Listening proxies, oldest first. */
+  ready: InstanceRecord[];
+  /** Proxies still loading their config and plugins. */
+  starting: StartingRecord[];
+}
+
+/** Live instances; records of dead processes and unreadable files are deleted. */
+export async function readInstances(home: string): Promise<Instances> {
   const dir = instancesDir(home);
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
-    return [];
+    return { ready: [], starting: [] };
   }
-  const live: InstanceRecord[] = [];
+  const found: Instances = { ready: [], starting: [] };
   for (const name of names.filter((n) => n.endsWith('.json'))) {
     const file = join(dir, name);
     const record = parseRecord(await readFile(file, 'utf8').catch(() => ''));
-    if (record && isAlive(record.pid)) live.push(record);
-    else await unlink(file).catch(() => undefined);
+    if (!record || !isAlive(record.pid)) await unlink(file).catch(() => undefined);
+    else if ('state' in record && record.state === 'starting') found.starting.push(record);
+    else found.ready.push(record as InstanceRecord);
   }
-  return live.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  found.ready.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  return found;
+}
+
+/** Listening instances, oldest first. */
+export async function listInstances(home: string): Promise<InstanceRecord[]> {
+  return (await readInstances(home)).ready;
+}
+
+/**
+ * Records this process as a proxy starting for `workspace` (removed on exit, or replaced by the
+ * full record once it listens).
+ */
+export async function recordStarting(home: string, workspace: string, version: string): Promise<void> {
+  const file = await writeInstance(home, { pid: process.pid, state: 'starting', workspace, startedAt: new Date().toISOString(), version });
+  process.on('exit', () => removeInstanceSync(file));
 }
 
 const contains = (parent: string, child: string): boolean => {
@@ -128,4 +163,11 @@ export function selectInstance(instances: readonly InstanceRecord[], selector: S
     });
   }
   return undefined;
+}
+
+/** The proxy starting for this workspace (or the nearest enclosing one), if any. */
+export function startingFor(starting: readonly StartingRecord[], workspace: string): StartingRecord | undefined {
+  return starting
+    .filter((s) => contains(s.workspace, workspace))
+    .sort((a, b) => b.workspace.length - a.workspace.length || b.startedAt.localeCompare(a.startedAt))[0];
 }

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 import { cac } from 'cac';
 import { VERSION } from '../version.js';
-import { code, splitCodeArgs } from './commands/code.js';
-import { env } from './commands/env.js';
-import { setup } from './commands/setup.js';
-import { start } from './commands/start.js';
-import { status } from './commands/status.js';
-import { stop } from './commands/stop.js';
-import { switchBackend } from './commands/switch.js';
+import { splitCodeArgs } from './code-args.js';
+import type { CodeOptions } from './commands/code.js';
+import type { EnvOptions } from './commands/env.js';
+import type { SetupOptions } from './commands/setup.js';
+import type { StartOptions } from './commands/start.js';
+import type { StatusOptions } from './commands/status.js';
+import type { StopOptions } from './commands/stop.js';
+import type { SwitchOptions } from './commands/switch.js';
 import { CliError, reportError } from './errors.js';
+import { recordStarting } from './instances.js';
+import { stringOption } from './options.js';
+import { STATUS_EXIT_HELP } from './status-exit.js';
+import { llmProxyHome, workspaceDir } from './paths.js';
 
 type Action = () => Promise<number>;
 
@@ -21,49 +26,57 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
   cli
     .command('start', 'Run the proxy in the foreground (Ctrl-C stops it)')
     .option('--config <file>', 'Use this config file instead of searching for one')
-    .option('--port <port>', 'Port number, or "auto" for a free one (default: from the config, else 8000)')
+    .option('--port <port>', 'Port number, or "auto" for this workspace\'s own port, the same on every start (default: from the config, else 8000)')
     .option('--host <host>', 'Address to listen on (default 127.0.0.1; others require auth.keys)')
     .option('--workspace <dir>', 'Directory to find the config from and record the proxy for (default: cwd)')
     .option('--log-level <level>', 'debug, info, warn, error or silent')
     .option('--json-logs', 'Log JSON lines instead of text')
     .example('  $ llm-proxy start --port auto')
-    .action((options: Parameters<typeof start>[0]) => run(() => start(options)));
+    .action((options: StartOptions) =>
+      run(async () => {
+        // Before the heavy imports, so `llm-proxy env` right after `llm-proxy start &` finds it starting.
+        await recordStarting(llmProxyHome(), workspaceDir(stringOption(options.workspace, '--workspace')), VERSION);
+        return (await import('./commands/start.js')).start(options);
+      }),
+    );
 
   cli
     .command('stop', 'Stop the proxy of this workspace (or the only one running)')
     .option('--all', 'Stop every running proxy')
     .option('--port <port>', 'Stop the proxy on this port')
     .option('--workspace <dir>', 'Stop the proxy started for this directory')
-    .action((options: Parameters<typeof stop>[0]) => run(() => stop(options)));
+    .action((options: StopOptions) => run(async () => (await import('./commands/stop.js')).stop(options)));
 
   cli
-    .command('status', 'Show running proxies, their backends and health (exit 1 when none runs)')
+    .command('status', 'Show the running proxies, their active backend and each backend\'s health (no secrets)')
     .option('--json', 'Print JSON (an array, one entry per running proxy)')
-    .action((options: Parameters<typeof status>[0]) => run(() => status(options)));
+    .action((options: StatusOptions) => run(async () => (await import('./commands/status.js')).status(options)));
 
   cli
     .command('setup', 'Write a commented config template (llm-proxy.config.ts)')
     .option('--workspace <dir>', 'Where to write it (default: cwd)')
     .option('--global', 'Write ~/.llm-proxy/config.json instead, used where no project config exists')
     .option('--force', 'Overwrite an existing file')
-    .action((options: Parameters<typeof setup>[0]) => run(() => setup(options)));
+    .action((options: SetupOptions) => run(async () => (await import('./commands/setup.js')).setup(options)));
 
   cli
     .command('switch <backend>', 'Change the active backend of a running proxy')
     .option('--port <port>', 'The proxy on this port (default: this workspace\'s, or the only one)')
     .option('--workspace <dir>', 'The proxy started for this directory')
-    .action((backend: string, options: Parameters<typeof switchBackend>[1]) => run(() => switchBackend(backend, options)));
+    .action((backend: string, options: SwitchOptions) =>
+      run(async () => (await import('./commands/switch.js')).switchBackend(backend, options)),
+    );
 
   cli
     .command('env', 'Print the environment variables that point Claude Code at the proxy')
     .option('--port <port>', 'Use the proxy on this port')
-    .option('--shell <shell>', 'sh, fish or powershell (default: from $SHELL)')
+    .option('--shell <shell>', 'sh, bash, zsh, fish or powershell (default: from $SHELL)')
     .option('--workspace <dir>', 'Workspace whose proxy and config to use (default: cwd)')
     .option('--config <file>', 'Config file to read the port and client keys from')
     .example('  $ eval "$(llm-proxy env)"')
     .example('  > llm-proxy env --shell fish | source')
     .example('  > llm-proxy env --shell powershell | Invoke-Expression')
-    .action((options: Parameters<typeof env>[0]) => run(() => env(options)));
+    .action((options: EnvOptions) => run(async () => (await import('./commands/env.js')).env(options)));
 
   cli
     .command('code [...claudeArgs]', 'Run Claude Code through the proxy (starts one for the session if needed)')
@@ -74,11 +87,19 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
     .example('  $ llm-proxy code')
     .example('  $ llm-proxy code -p "explain this repository"')
     .example('  $ llm-proxy code --port 8000 -- --continue')
-    .action((_args: string[], options: Parameters<typeof code>[1]) => run(() => code(split?.claude ?? [], options)));
+    .action((_args: string[], options: CodeOptions) =>
+      run(async () => (await import('./commands/code.js')).code(split?.claude ?? [], options)),
+    );
 
   cli.option('-v, --version', 'Print the version');
   cli.help((sections) => {
     sections[0] = { body: `llm-proxy ${VERSION}: run Claude Code on Cerebras, self-hosted GPUs or Ollama` };
+    // cac prints a command's description only in the command list; a command's own help says it too.
+    const command = cli.matchedCommand;
+    if (command && !command.isGlobalCommand) {
+      const usage = sections.findIndex((section) => section.title === 'Usage');
+      sections.splice(usage + 1, 0, { body: `  ${command.description}` });
+    }
     if (cli.matchedCommandName === 'code') {
       sections.push({
         title: 'Arguments',
@@ -86,7 +107,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
       });
     }
     if (cli.matchedCommandName === 'status') {
-      sections.push({ title: 'Exit status', body: '  0 when at least one proxy runs and answers, 1 otherwise.' });
+      sections.push({ title: 'Exit status', body: STATUS_EXIT_HELP });
     }
   });
   return { cli, argv: split ? ['code', ...split.ours] : [...argv] };

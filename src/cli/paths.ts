@@ -11,6 +11,8 @@ export function llmProxyHome(env: NodeJS.ProcessEnv = process.env): string {
 export const stateDir = (home: string): string => join(home, '.llm-proxy');
 export const instancesDir = (home: string): string => join(stateDir(home), 'instances');
 export const logsDir = (home: string): string => join(stateDir(home), 'logs');
+/** Each workspace's `port: "auto"` port, one file per workspace (see workspace-port.ts). */
+export const portsDir = (home: string): string => join(stateDir(home), 'ports');
 
 /** The workspace a command acts for: `--workspace DIR` (relative to the cwd) or the cwd. */
 export const workspaceDir = (option: string | undefined, cwd: string = process.cwd()): string => resolve(cwd, option ?? '.');

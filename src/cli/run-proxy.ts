@@ -3,7 +3,8 @@ import type { Logger } from '../logger.js';
 import { createProxy, type Proxy } from '../proxy.js';
 import { VERSION } from '../version.js';
 import { CliError } from './errors.js';
-import { removeInstanceSync, writeInstance, type InstanceRecord } from './instances.js';
+import { listInstances, removeInstanceSync, writeInstance, type InstanceRecord } from './instances.js';
+import { autoPortCandidates, recordedPort, recordPort } from './workspace-port.js';
 
 export interface RunningProxy {
   proxy: Proxy;
@@ -43,12 +44,35 @@ function listenError(error: unknown, port: number | 'auto', host: string): unkno
   return error;
 }
 
+const TAKEN = new Set(['EADDRINUSE', 'EACCES']);
+
+/**
+ * `port: "auto"`: this workspace's port (recorded, else derived from its path), else the next
+ * free one, recorded for the next start unless another proxy of the same workspace runs (then
+ * this one is the extra and the record stays the first one's). Any free port if the range is full.
+ */
+async function listenAuto(proxy: Proxy, host: string, workspace: string, home: string): Promise<string> {
+  for (const port of await autoPortCandidates(home, workspace)) {
+    let url: string;
+    try {
+      url = await proxy.listen(port, host);
+    } catch (error) {
+      if (TAKEN.has((error as NodeJS.ErrnoException | null)?.code ?? '')) continue;
+      throw error;
+    }
+    const twin = (await listInstances(home)).some((i) => i.workspace === workspace && i.pid !== process.pid);
+    if (!twin && (await recordedPort(home, workspace)) !== port) await recordPort(home, workspace, port);
+    return url;
+  }
+  return proxy.listen(0, host);
+}
+
 export async function runProxy(options: RunProxyOptions): Promise<RunningProxy> {
   const { config, logger, workspace, home } = options;
   const proxy = await createProxy(config, { logger });
   let url: string;
   try {
-    url = clientUrl(await proxy.listen(config.port, config.host));
+    url = clientUrl(config.port === 'auto' ? await listenAuto(proxy, config.host, workspace, home) : await proxy.listen(config.port, config.host));
   } catch (error) {
     await proxy.close().catch(() => undefined);
     throw listenError(error, config.port, config.host);

@@ -3,7 +3,9 @@ export const WORKSPACE_TEMPLATE = `// llm-proxy configuration for this workspace
 //
 // The proxy finds this file from this directory and below; it wins over the environment
 // (LLM_PROXY_PORT, LLM_BACKEND, ...) and over the global ~/.llm-proxy/config.json.
-// Edits take effect on the next \`llm-proxy start\`.
+// A running \`llm-proxy start\` watches this file and applies each edit as you save it (new
+// requests use it; an invalid edit is reported and the running config stays). Only a change
+// of \`host\` or \`port\` needs a restart.
 //
 // The \`satisfies\` line at the end is for your editor's type checking (which needs the package
 // in this project: npm install -D @jleechan/llm-proxy-server). The proxy itself needs no local
@@ -19,8 +21,9 @@ export default {
   // request in Claude Code with \`/model <name>\` or \`/model <name>/<model>\`.
   backend: 'cerebras',
 
-  // 'auto' picks a free port per workspace (\`llm-proxy env\` and \`llm-proxy status\` show it);
-  // a fixed number such as 8000 keeps ANTHROPIC_BASE_URL stable.
+  // 'auto' gives this workspace its own port (18000-18999, derived from its path), the same on
+  // every start, so Claude Code sessions keep a working ANTHROPIC_BASE_URL; \`llm-proxy env\`
+  // and \`llm-proxy status\` show it. Or a fixed number such as 8000.
   port: 'auto',
 
   backends: {

@@ -61,3 +61,14 @@ export function configSourceLines(config: ResolvedConfig): string[] {
   }
   return lines;
 }
+
+/**
+ * `REDIS_URL` (or the older `REDIS_HOST`) alone does not turn the Redis tier on: on a developer
+ * machine it often belongs to another application, and the cache would store prompts and answers
+ * there. Said once at start, so nobody believes answers are shared when they are not.
+ */
+export function redisHintLines(config: ResolvedConfig, env: NodeJS.ProcessEnv): string[] {
+  const variable = env.REDIS_URL ? 'REDIS_URL' : env.REDIS_HOST ? 'REDIS_HOST' : undefined;
+  if (!variable || config.plugins.some((plugin) => plugin.name === 'redis-cache')) return [];
+  return [`  cache:   in memory; ${variable} is set, but the Redis tier is off until plugins lists "redis-cache" (it then uses ${variable})`];
+}

@@ -50,32 +50,49 @@ export function validateTunnel(value: unknown, field: string): TunnelConfig {
 
 const format = z.enum(['anthropic', 'openai', 'ollama']).optional();
 
-/** Type-specific checks for the first-party backend types; other types validate their own options. */
-const KNOWN_BACKENDS: Record<string, z.ZodType> = {
-  cerebras: z.looseObject({ apiKey: secret, apiUrl: httpUrl.optional() }),
-  openai: z.looseObject({ url: httpUrl.optional(), apiKey: secret, headers }),
-  anthropic: z.looseObject({ url: httpUrl.optional(), apiKey: secret, headers }),
-  'self-hosted': z.looseObject({ url: httpUrl.optional(), format, apiKey: secret, headers }),
-  'vast-ai': z.looseObject({ url: httpUrl.optional(), format, apiKey: secret, headers }),
-  runpod: z.looseObject({
+/** Keys every backend type accepts, whatever its provider. */
+const backendCommon = {
+  type: z.string().min(1),
+  ...modelMapping,
+  tunnel: tunnelSchema.optional(),
+  firstByteTimeoutMs: positiveMs.optional(),
+  cache: z
+    .union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), ttlSeconds: z.number().int().positive().optional() })])
+    .optional(),
+};
+
+/** Ollama's own options; also valid on the server types, whose `format: "ollama"` hands them to the ollama provider. */
+const ollamaFields = {
+  numCtx: z.number().int().positive().optional(),
+  keepAlive: z.union([z.string().min(1), z.number()]).optional(),
+  think: z.union([z.boolean(), z.enum(['low', 'medium', 'high'])]).optional(),
+  loadTimeoutMs: z.number().int().positive().optional(),
+  embedModel: z.string().min(1).optional(),
+};
+
+/**
+ * The first-party backend types: their own keys, and the common ones (already checked by
+ * `backendSchema`) accepted as they are. Any other key is a typo, warned about and dropped;
+ * types from third-party plugins keep every key for their provider to validate.
+ */
+const known = (fields: z.ZodRawShape) =>
+  z.strictObject({ ...Object.fromEntries(Object.keys(backendCommon).map((key) => [key, z.unknown().optional()])), ...fields });
+const serverFields = { format, apiKey: secret, headers, ...ollamaFields };
+
+const KNOWN_BACKENDS: Record<string, z.ZodObject> = {
+  cerebras: known({ apiKey: secret, apiUrl: httpUrl.optional() }),
+  openai: known({ url: httpUrl.optional(), apiKey: secret, headers }),
+  anthropic: known({ url: httpUrl.optional(), apiKey: secret, headers }),
+  'self-hosted': known({ url: httpUrl.optional(), ...serverFields }),
+  'vast-ai': known({ url: httpUrl.optional(), ...serverFields }),
+  runpod: known({
     podId: z.string().regex(/^[a-z0-9]+$/, 'must be the pod ID RunPod shows (lower-case letters and digits)').optional(),
     port: tcpPort.optional(),
     endpointId: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be the endpoint ID RunPod shows').optional(),
-    format,
-    apiKey: secret,
-    headers,
+    ...serverFields,
   }),
-  ollama: z.looseObject({
-    url: httpUrl.optional(),
-    apiKey: secret,
-    headers,
-    numCtx: z.number().int().positive().optional(),
-    keepAlive: z.union([z.string().min(1), z.number()]).optional(),
-    think: z.union([z.boolean(), z.enum(['low', 'medium', 'high'])]).optional(),
-    loadTimeoutMs: z.number().int().positive().optional(),
-    embedModel: z.string().min(1).optional(),
-  }),
-  scripted: z.looseObject({
+  ollama: known({ url: httpUrl.optional(), apiKey: secret, headers, ...ollamaFields }),
+  scripted: known({
     responses: z.array(z.record(z.string(), z.unknown())).min(1, 'must list at least one response'),
   }),
 };
@@ -83,25 +100,15 @@ const KNOWN_BACKENDS: Record<string, z.ZodType> = {
 /** Types whose `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
 const URL_OR_TUNNEL = new Set(['openai', 'self-hosted', 'vast-ai']);
 
-export const backendSchema = z
-  .looseObject({
-    type: z.string().min(1),
-    ...modelMapping,
-    tunnel: tunnelSchema.optional(),
-    firstByteTimeoutMs: positiveMs.optional(),
-    cache: z
-      .union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), ttlSeconds: z.number().int().positive().optional() })])
-      .optional(),
-  })
-  .superRefine((backend, ctx) => {
-    if (URL_OR_TUNNEL.has(backend.type) && backend.url === undefined && backend.tunnel === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
-    }
-    const specific = KNOWN_BACKENDS[backend.type];
-    if (!specific) return;
-    const result = specific.safeParse(backend, { error: errorMap });
-    if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue });
-  });
+export const backendSchema = z.looseObject(backendCommon).superRefine((backend, ctx) => {
+  if (URL_OR_TUNNEL.has(backend.type) && backend.url === undefined && backend.tunnel === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
+  }
+  const specific = KNOWN_BACKENDS[backend.type];
+  if (!specific) return;
+  const result = specific.safeParse(backend, { error: errorMap });
+  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+});
 
 const PORT = 'must be a port number (0-65535) or "auto"';
 const portNumber = z.number().int(PORT).min(0, PORT).max(65535, PORT);
@@ -166,7 +173,8 @@ export function validateUserConfig(value: unknown, file: string): ValidationResu
     const unknown = result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
     for (const issue of unknown) {
       for (const key of issue.keys) {
-        warnings.push(`${file}: unknown key "${formatPath([...issue.path, key])}" ignored`);
+        const guess = closest(key, knownKeysAt(value, issue.path));
+        warnings.push(`${file}: unknown key "${formatPath([...issue.path, key])}" ignored${guess ? `; did you mean "${guess}"?` : ''}`);
       }
       input = omitAt(input, issue.path, issue.keys);
     }
@@ -176,6 +184,39 @@ export function validateUserConfig(value: unknown, file: string): ValidationResu
   const { $schema: _schema, ...config } = result.data;
   // The schema checked every field UserConfig declares; backends and plugins keep their own shapes.
   return { config: config as UserConfig, warnings };
+}
+
+/** The keys the schema knows where an unknown one was found (the top level and backends; else none). */
+function knownKeysAt(input: unknown, path: readonly PropertyKey[]): string[] {
+  if (path.length === 0) return Object.keys(userConfigSchema.shape);
+  const [section, name] = path;
+  if (section === 'server' && path.length === 1) return Object.keys(serverSchema.shape);
+  if (section !== 'backends' || typeof name !== 'string' || path.length !== 2) return [];
+  const entry = (input as { backends?: Record<string, { type?: unknown }> }).backends?.[name];
+  const specific = typeof entry?.type === 'string' ? KNOWN_BACKENDS[entry.type] : undefined;
+  return specific ? Object.keys(specific.shape) : [];
+}
+
+/** The known key a typo most likely meant: at most two edits away, and fewer than half its letters. */
+function closest(typo: string, candidates: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const key of candidates) {
+    const distance = editDistance(typo.toLowerCase(), key.toLowerCase());
+    if (distance <= 2 && distance < key.length / 2 && (!best || distance < best.distance)) best = { key, distance };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = row;
+  }
+  return previous[b.length]!;
 }
 
 function toConfigError(issues: readonly z.core.$ZodIssue[], file: string, input: unknown): ConfigError {

@@ -70,8 +70,11 @@ export interface AnthropicBackendConfig extends BackendCommon {
   headers?: Record<string, string>;
 }
 
-/** A server you run yourself, in one of the formats (`self-hosted`, `vast-ai`). */
-interface ServerBackendFields {
+/** With `format: "ollama"` a server backend takes Ollama's own options. */
+type OllamaFormatFields = Pick<OllamaBackendConfig, 'numCtx' | 'keepAlive' | 'think' | 'loadTimeoutMs' | 'embedModel'>;
+
+/** A server you run yourself, in one of the formats (`self-hosted`, `vast-ai`, a RunPod pod). */
+interface ServerBackendFields extends OllamaFormatFields {
   format?: ServerFormat;
   apiKey?: string;
   headers?: Record<string, string>;
@@ -131,23 +134,29 @@ export type ScriptedResponse =
   | { events: import('../anthropic/types.js').StreamEvent[] }
   | { error: { status: number; type: import('../anthropic/types.js').ErrorType; message: string } };
 
-/** A backend type contributed by a third-party provider plugin. */
-export interface CustomBackendConfig extends BackendCommon {
-  type: string;
-  [option: string]: unknown;
+/**
+ * Every backend type and its config shape, by `type`. A provider plugin adds its own type by
+ * declaration merging, so that a typo in its backends is a type error too:
+ *
+ * ```ts
+ * declare module '@jleechan/llm-proxy-server' {
+ *   interface BackendTypes { echo: EchoBackendConfig }
+ * }
+ * ```
+ */
+export interface BackendTypes {
+  cerebras: CerebrasBackendConfig;
+  openai: OpenAIBackendConfig;
+  anthropic: AnthropicBackendConfig;
+  'self-hosted': SelfHostedBackendConfig;
+  'vast-ai': VastAiBackendConfig;
+  runpod: RunPodPodBackendConfig | RunPodServerlessBackendConfig;
+  ollama: OllamaBackendConfig;
+  scripted: ScriptedBackendConfig;
 }
 
-export type BackendConfig =
-  | CerebrasBackendConfig
-  | OllamaBackendConfig
-  | OpenAIBackendConfig
-  | AnthropicBackendConfig
-  | SelfHostedBackendConfig
-  | VastAiBackendConfig
-  | RunPodPodBackendConfig
-  | RunPodServerlessBackendConfig
-  | ScriptedBackendConfig
-  | CustomBackendConfig;
+/** One backend entry: the config shape of one of the `BackendTypes`. */
+export type BackendConfig = BackendTypes[keyof BackendTypes];
 
 /** `[name, options]`, a plugin object, a bare name, nested arrays, or falsy (`cond && plugin()`). */
 export type PluginEntry =

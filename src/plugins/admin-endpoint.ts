@@ -19,7 +19,6 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
  * clients may use them (and client-auth applies when keys are configured).
  */
 export function adminEndpoint(options: { version: string }): Plugin {
-  const startedAt = Date.now();
   return {
     name: 'admin-endpoint',
     apply({ router, backends, logger, status }) {
@@ -35,7 +34,8 @@ export function adminEndpoint(options: { version: string }): Plugin {
           name: 'llm-proxy',
           version: options.version,
           pid: process.pid,
-          uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+          // The process's, not this kernel's: a reload builds a new kernel (and a new admin-endpoint).
+          uptimeSeconds: Math.round(process.uptime()),
           active: backends.active,
           backends: described,
           health: await checkHealth(backends, status),

@@ -9,7 +9,8 @@ import { claudeEnv } from '../claude-env.js';
 import { CliError } from '../errors.js';
 import { findExecutable } from '../find-executable.js';
 import { listInstances, selectInstance } from '../instances.js';
-import { loadCliConfig, parseFixedPort, stringOption } from '../load-config.js';
+import { loadCliConfig } from '../load-config.js';
+import { parseFixedPort, stringOption } from '../options.js';
 import { llmProxyHome, logsDir, workspaceDir } from '../paths.js';
 import { runProxy, type RunningProxy } from '../run-proxy.js';
 import { describeBackendConfig, err } from '../ui.js';
@@ -19,17 +20,6 @@ export interface CodeOptions {
   port?: unknown;
   workspace?: unknown;
   config?: unknown;
-}
-
-/**
- * Splits `code` arguments: ours come before `--`, Claude Code's after it. Without `--` all of them
- * are Claude Code's, except a lone `--help`, which shows ours.
- */
-export function splitCodeArgs(args: readonly string[]): { ours: string[]; claude: string[] } {
-  const dashes = args.indexOf('--');
-  if (dashes >= 0) return { ours: args.slice(0, dashes), claude: args.slice(dashes + 1) };
-  if (args.length > 0 && args.every((a) => a === '--help' || a === '-h')) return { ours: [...args], claude: [] };
-  return { ours: [], claude: [...args] };
 }
 
 /** The proxy for this session: its own log file, so the log does not draw over Claude Code's screen. */
@@ -82,7 +72,7 @@ export async function code(claudeArgs: readonly string[], options: CodeOptions):
     url = own.record.url;
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...claudeEnv(url) };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...claudeEnv(url, process.env) };
   const key = process.env.LLM_PROXY_API_KEY ?? config?.auth.keys[0];
   if (key) childEnv.ANTHROPIC_AUTH_TOKEN = key;
   // Claude Code would also send a real Anthropic key, and warn about two credentials.

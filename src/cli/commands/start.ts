@@ -5,11 +5,12 @@ import { VERSION } from '../../version.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
 import { describeInstance, listInstances } from '../instances.js';
-import { loadCliConfig, parsePortOption, stringOption } from '../load-config.js';
+import { loadCliConfig } from '../load-config.js';
+import { parsePortOption, stringOption } from '../options.js';
 import { llmProxyHome, workspaceDir } from '../paths.js';
 import { runProxy } from '../run-proxy.js';
 import { watchConfigFile } from '../watch-config.js';
-import { configSourceLines, describeBackendConfig, err, out } from '../ui.js';
+import { configSourceLines, describeBackendConfig, err, out, redisHintLines } from '../ui.js';
 
 export interface StartOptions {
   config?: unknown;
@@ -39,11 +40,17 @@ export async function start(options: StartOptions): Promise<number> {
   const home = llmProxyHome();
   const workspace = workspaceDir(stringOption(options.workspace, '--workspace'));
   const logLevel = parseLogLevel(options.logLevel);
+  // Said once: a reload repeats only warnings the last load did not give.
+  let configWarnings = new Set<string>();
   const loaded = await loadCliConfig({
     workspace,
     home,
     configFile: stringOption(options.config, '--config'),
     overrides: { port: parsePortOption(options.port), host: stringOption(options.host, '--host') },
+    onWarning: (message) => {
+      configWarnings.add(message);
+      err(`${pc.yellow('warning:')} ${message}`);
+    },
   });
   const config: ResolvedConfig = {
     ...loaded,
@@ -63,10 +70,11 @@ export async function start(options: StartOptions): Promise<number> {
 
   const others = Object.keys(config.backends).filter((name) => name !== config.backend);
   const banner = [
-    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(' (port chosen automatically)') : ''}`,
+    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(" (this workspace's port, kept across restarts)") : ''}`,
     `  backend: ${describeBackendConfig(config, config.backend)}`,
     ...(others.length ? [`  others:  ${others.join(', ')} ${pc.dim('(llm-proxy switch <name>)')}`] : []),
     ...configSourceLines(config),
+    ...redisHintLines(config, process.env),
     `  use it:  ${pc.cyan('eval "$(llm-proxy env)"')} then ${pc.cyan('claude')}, or ${pc.cyan('llm-proxy code')}`,
     pc.dim('  Ctrl-C to stop'),
   ];
@@ -76,17 +84,22 @@ export async function start(options: StartOptions): Promise<number> {
   const watcher =
     config.filepath &&
     watchConfigFile(config.filepath, () => {
+      const given = new Set<string>();
       loadCliConfig({
         workspace,
         home,
         configFile: config.filepath,
         overrides: { port: parsePortOption(options.port), host: stringOption(options.host, '--host') },
-        onWarning: (message) => logger.warn(message),
+        onWarning: (message) => {
+          given.add(message);
+          if (!configWarnings.has(message)) logger.warn(message);
+        },
       })
         .then(async (next) => {
           const fresh = { ...next, logLevel: current.logLevel, logFormat: current.logFormat };
           await running.proxy.reload(fresh);
           current = fresh;
+          configWarnings = given;
         })
         .catch((error: unknown) => {
           const reason = error instanceof Error ? error.message : String(error);

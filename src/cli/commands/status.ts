@@ -7,8 +7,9 @@ import type { StatusReport } from '../../plugins/admin-endpoint.js';
 import { fetchStatus, instanceConfig } from '../admin-client.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
-import { listInstances, type InstanceRecord } from '../instances.js';
+import { readInstances, type InstanceRecord } from '../instances.js';
 import { llmProxyHome } from '../paths.js';
+import { STATUS_EXIT } from '../status-exit.js';
 import { err, formatUptime, HEALTH_MARK, out, safeUrl } from '../ui.js';
 
 export interface StatusOptions {
@@ -147,24 +148,41 @@ function scalar(key: string, value: unknown): string {
   return Array.isArray(value) ? value.map(String).join(',') : String(value);
 }
 
-/** Exit code 0 when at least one proxy runs and answers, 1 otherwise (for scripts). */
+const activeDown = (s: InstanceStatus): boolean => s.backends?.some((b) => b.active && b.health === 'down') ?? false;
+
+export function statusExitCode(statuses: readonly InstanceStatus[]): number {
+  if (statuses.length === 0) return STATUS_EXIT.noProxy;
+  if (statuses.some((s) => !s.reachable)) return STATUS_EXIT.unreachable;
+  if (statuses.some(activeDown)) return STATUS_EXIT.backendDown;
+  return STATUS_EXIT.ok;
+}
+
+const LEGEND = `${HEALTH_MARK.ok} ok  ${HEALTH_MARK.degraded} degraded (works, with warnings)  ${HEALTH_MARK.unknown} unknown  ${HEALTH_MARK.down} down`;
+
 export async function status(options: StatusOptions): Promise<number> {
   const home = llmProxyHome();
-  const instances = await listInstances(home);
+  const { ready: instances, starting } = await readInstances(home);
   const statuses = await Promise.all(instances.map((i) => statusOf(i, home)));
-  const code = statuses.some((s) => s.reachable) ? 0 : 1;
+  const code = statusExitCode(statuses);
   if (options.json) {
     out(JSON.stringify(statuses, null, 2));
     return code;
   }
+  // Not listening yet (loading config and plugins): said, but not counted as running.
+  for (const s of starting) out(`${HEALTH_MARK.unknown} starting for ${s.workspace}  ${pc.dim(`pid ${s.pid}, v${s.version}`)}`);
   if (statuses.length === 0) {
     out('no llm-proxy is running');
     err(pc.dim(`  start one with ${pc.cyan('llm-proxy start')} (or ${pc.cyan('llm-proxy code')} to run Claude Code through one)`));
-    return 1;
+    return code;
   }
   statuses.forEach((s, i) => {
     if (i > 0) out();
     printInstance(s);
   });
+  out();
+  out(pc.dim(`legend: ${LEGEND}`));
+  if (code === STATUS_EXIT.backendDown) {
+    err(`${pc.yellow('note:')} the active backend is down: requests fail until it is back, or ${pc.cyan('llm-proxy switch <backend>')} to another`);
+  }
   return code;
 }

@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../errors.js';
 import { describeInstance, instanceFile, isAlive, listInstances, removeInstanceSync, selectInstance, type InstanceRecord } from '../instances.js';
-import { parseFixedPort, stringOption } from '../load-config.js';
+import { parseFixedPort, stringOption } from '../options.js';
 import { llmProxyHome, workspaceDir } from '../paths.js';
 import { out } from '../ui.js';
 

@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import { requestSwitch } from '../admin-client.js';
 import { CliError } from '../errors.js';
 import { listInstances, selectInstance } from '../instances.js';
-import { parseFixedPort, stringOption } from '../load-config.js';
+import { parseFixedPort, stringOption } from '../options.js';
 import { llmProxyHome, workspaceDir } from '../paths.js';
 import { out } from '../ui.js';
 
