@@ -68,19 +68,6 @@ export async function start(options: StartOptions): Promise<number> {
   const running = await runProxy({ config, logger, workspace, home });
   const { record } = running;
 
-  const others = Object.keys(config.backends).filter((name) => name !== config.backend);
-  const banner = [
-    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(" (this workspace's port, kept across restarts)") : ''}`,
-    `  backend: ${describeBackendConfig(config, config.backend)}`,
-    ...(others.length ? [`  others:  ${others.join(', ')} ${pc.dim('(llm-proxy switch <name>)')}`] : []),
-    ...configSourceLines(config),
-    ...redisHintLines(config, process.env),
-    `  use it:  ${pc.cyan('eval "$(llm-proxy env)"')} then ${pc.cyan('claude')}, or ${pc.cyan('llm-proxy code')}`,
-    pc.dim('  Ctrl-C to stop'),
-  ];
-  // One write, so a reader never sees half of it.
-  out(banner.join('\n'));
-
   const watcher =
     config.filepath &&
     watchConfigFile(config.filepath, () => {
@@ -107,7 +94,8 @@ export async function start(options: StartOptions): Promise<number> {
         });
     });
 
-  return new Promise<number>((resolve) => {
+  // Handlers first, then the banner: whoever reads the banner may signal at once.
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
@@ -130,4 +118,18 @@ export async function start(options: StartOptions): Promise<number> {
     process.on('SIGTERM', onSignal);
     if (process.platform !== 'win32') process.on('SIGHUP', onSignal);
   });
+
+  const others = Object.keys(config.backends).filter((name) => name !== config.backend);
+  const banner = [
+    `${pc.green('llm-proxy')} ${VERSION} listening on ${pc.bold(record.url)}${config.port === 'auto' ? pc.dim(" (this workspace's port, kept across restarts)") : ''}`,
+    `  backend: ${describeBackendConfig(config, config.backend)}`,
+    ...(others.length ? [`  others:  ${others.join(', ')} ${pc.dim('(llm-proxy switch <name>)')}`] : []),
+    ...configSourceLines(config),
+    ...redisHintLines(config, process.env),
+    `  use it:  ${pc.cyan('eval "$(llm-proxy env)"')} then ${pc.cyan('claude')}, or ${pc.cyan('llm-proxy code')}`,
+    pc.dim('  Ctrl-C to stop'),
+  ];
+  // One write, so a reader never sees half of it.
+  out(banner.join('\n'));
+  return stopped;
 }
