@@ -250,7 +250,14 @@ describe('the npm package', () => {
     writeFileSync(
       join(project, 'index.ts'),
       `import { createProxy, defineConfig, ProxyError } from '${PACKAGE}';
-import type { Backend, Plugin, PluginApi, ProviderResponse, UpstreamCall, UserConfig } from '${PACKAGE}';
+import type { Backend, BackendCommon, Plugin, PluginApi, ProviderResponse, UpstreamCall, UserConfig } from '${PACKAGE}';
+
+// A third-party provider type joins the config types by declaration merging.
+declare module '${PACKAGE}' {
+  interface BackendTypes {
+    echo: BackendCommon & { type: 'echo' };
+  }
+}
 
 function echo(): Plugin {
   return {

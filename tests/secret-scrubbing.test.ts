@@ -385,7 +385,8 @@ describe('llm-proxy status --json', () => {
       const client = new Anthropic({ baseURL: proxy.url, apiKey: 'client', maxRetries: 0 });
       expectNoSecret(await failure(client, true), 's3cretpass', 'user:s3cretpass');
       const status = await spawnCli(['status', '--json'], { cwd: workspace, env }).result;
-      expect(status.code, status.stderr).toBe(0);
+      // Exit 4: the active backend is down (every probe here fails on purpose).
+      expect(status.code, status.stderr).toBe(4);
       const [entry] = JSON.parse(status.stdout) as Array<{ backends: Array<{ name: string; health: string; detail?: string }> }>;
       for (const name of ['gpu', 'cloud']) {
         expect(entry?.backends.find((b) => b.name === name)).toMatchObject({ health: 'down', detail: expect.stringContaining('Incorrect API key provided: ') });
