@@ -23,6 +23,12 @@ export interface ProxyErrorOptions {
   recommendations?: string[];
   /** The backend this error concerns, when one does. */
   backend?: string;
+  /**
+   * Whether a client retrying soon can succeed; the kernel sends it as `x-should-retry`. `false`
+   * for what waits on a person (a server to start, a model to pull, a key, a daily quota), so
+   * Claude Code shows the message at once instead of retrying for minutes. Unset: no header.
+   */
+  retryable?: boolean;
   cause?: unknown;
 }
 
@@ -34,6 +40,7 @@ export class ProxyError extends Error {
   readonly retryAfter: number | undefined;
   readonly recommendations: string[];
   readonly backend: string | undefined;
+  readonly retryable: boolean | undefined;
 
   constructor(message: string, options: ProxyErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -42,15 +49,21 @@ export class ProxyError extends Error {
     this.type = options.type;
     this.status = options.status ?? STATUS_BY_TYPE[options.type];
     this.retryAfter = options.retryAfter;
-    this.recommendations = options.recommendations ?? [];
+    this.recommendations = [...(options.recommendations ?? [])];
     this.backend = options.backend;
+    this.retryable = options.retryable;
+  }
+
+  /** Adds advice (new lines only). `error` taps may do this; they never change status or type. */
+  advise(...recommendations: string[]): void {
+    for (const line of recommendations) if (!this.recommendations.includes(line)) this.recommendations.push(line);
   }
 
   /** The message a client sees: the reason followed by what to do. */
   clientMessage(): string {
     const prefix = this.backend ? `[llm-proxy: backend "${this.backend}"] ` : '[llm-proxy] ';
     const advice = this.recommendations.length ? ` What to do: ${this.recommendations.join('; ').replace(/\.$/, '')}.` : '';
-    const message = advice && !/[.!?)]$/.test(this.message) ? `${this.message}.` : this.message;
+    const message = advice && !/[.!?]$/.test(this.message) ? `${this.message}.` : this.message;
     return `${prefix}${message}${advice}`;
   }
 }

@@ -54,7 +54,7 @@ describe('anthropic pass-through and the legacy self-hosted shape', () => {
       kind: 'anthropic-stream',
       events: [...anthropicTextEvents('par').slice(0, 3), { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }],
     });
-    const res = await postMessages(px.url, { model: 'm', max_tokens: 20, stream: true, messages: [{ role: 'user', content: 'x' }] });
+    const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 20, stream: true, messages: [{ role: 'user', content: 'x' }] });
     const last = parseSSE(res.text).at(-1)!;
     expect(last.event).toBe('error');
     expect(last.data).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
@@ -62,7 +62,7 @@ describe('anthropic pass-through and the legacy self-hosted shape', () => {
 
   it('maps an upstream 529 to overloaded_error', async () => {
     upstream.enqueue({ kind: 'error', status: 529, type: 'overloaded_error', message: 'Overloaded' });
-    const res = await postMessages(px.url, { model: 'm', max_tokens: 20, messages: [{ role: 'user', content: 'x' }] });
+    const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 20, messages: [{ role: 'user', content: 'x' }] });
     expect(res.status).toBe(529);
     expect(JSON.parse(res.text).error.type).toBe('overloaded_error');
   });

@@ -58,7 +58,9 @@ describe('cerebras plugin against a Cerebras-speaking server', () => {
       message: 'Model qwen-3-coder-480b does not exist or you do not have access to it.',
     });
     const res = await postMessages(px.url, { model: 'cerebras/qwen-3-coder-480b', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
-    expect(res.status).toBe(404);
+    // A 400: Claude Code replaces a 404's message with its own "issue with the selected model".
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-should-retry')).toBe('false');
     const message = JSON.parse(res.text).error.message as string;
     expect(message).toContain('qwen-3-coder-480b does not exist');
     expect(message).toContain('llama-3.3-70b');
@@ -67,9 +69,11 @@ describe('cerebras plugin against a Cerebras-speaking server', () => {
 
   it('says when the quota resets on a 429', async () => {
     upstream.enqueue({ kind: 'error', status: 429, headers: { 'retry-after': '42' } });
-    const res = await postMessages(px.url, { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
+    const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
     expect(res.status).toBe(429);
     expect(res.headers.get('retry-after')).toBe('42');
+    // The fake's 429 is the daily request budget (remaining-requests-day: 0): no point retrying.
+    expect(res.headers.get('x-should-retry')).toBe('false');
     const message = JSON.parse(res.text).error.message as string;
     expect(message).toMatch(/quota/i);
     expect(message).toMatch(/wait 42 s/);
@@ -78,8 +82,10 @@ describe('cerebras plugin against a Cerebras-speaking server', () => {
 
   it('a rejected key says which variable to check, without the key', async () => {
     upstream.enqueue({ kind: 'error', status: 401 });
-    const res = await postMessages(px.url, { model: 'm', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
-    expect(res.status).toBe(401);
+    const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
+    // The proxy's key, not Claude Code's: a 502 that is not retried, never a 401 ("run /login").
+    expect(res.status).toBe(502);
+    expect(res.headers.get('x-should-retry')).toBe('false');
     expect(res.text).toMatch(/CEREBRAS_API_KEY/);
     expect(res.text).not.toContain(KEY);
     expect(px.logs.join('\n')).not.toContain(KEY);

@@ -45,7 +45,7 @@ describe('bad input gets Anthropic errors and the server keeps serving', () => {
     ['empty messages', { ...ok, messages: [] }, 400, 'invalid_request_error', /at least one/],
     ['a bad role', { ...ok, messages: [{ role: 'robot', content: 'x' }] }, 400, 'invalid_request_error', /messages\.0\.role/],
     ['a bad tool_choice', { ...ok, tool_choice: { type: 'sometimes' } }, 400, 'invalid_request_error', /tool_choice/],
-    ['an unknown backend', { ...ok, model: 'nope,some-model' }, 404, 'not_found_error', /Unknown backend "nope"/],
+    ['an unknown backend', { ...ok, model: 'nope,some-model' }, 400, 'invalid_request_error', /Unknown backend "nope"/],
   ];
 
   for (const [name, body, status, type, message] of cases) {
@@ -105,6 +105,8 @@ describe('upstream faults', () => {
   it('connection refused -> 502 api_error naming the backend and what to do', async () => {
     const res = await postMessages(px.url, { ...ok, model: 'dead/m' });
     expect(res.status).toBe(502);
+    // Nothing listens on this machine: retrying cannot help until someone starts the backend.
+    expect(res.headers.get('x-should-retry')).toBe('false');
     const error = parseError(res.text);
     expect(error.error.type).toBe('api_error');
     expect(error.error.message).toMatch(/dead/);
@@ -112,8 +114,10 @@ describe('upstream faults', () => {
   });
 
   it.each([
-    [401, 'authentication_error'],
-    [404, 'not_found_error'],
+    // The backend rejected the proxy's own key: the proxy's fault (502). Its 404 names the
+    // model (code model_not_found): a 400, as Claude Code replaces a 404's message.
+    [401, 'api_error'],
+    [404, 'invalid_request_error'],
     [429, 'rate_limit_error'],
     [500, 'api_error'],
   ])('upstream %i -> %s with the provider message', async (status, type) => {
@@ -122,6 +126,7 @@ describe('upstream faults', () => {
     const error = parseError(res.text);
     expect(error.error.type).toBe(type);
     expect(error.error.message).toContain(`provider says ${status}`);
+    expect(res.headers.get('x-should-retry')).toBe(status === 401 || status === 404 ? 'false' : 'true');
     if (status === 429) {
       expect(res.status).toBe(429);
       expect(res.headers.get('retry-after')).toBe('7');
@@ -132,6 +137,7 @@ describe('upstream faults', () => {
     upstream.enqueue({ kind: 'hang' });
     const res = await postMessages(px.url, ok);
     expect(res.status).toBe(504);
+    expect(res.headers.get('x-should-retry')).toBe('true');
     expect(parseError(res.text).error.type).toBe('timeout_error');
   });
 

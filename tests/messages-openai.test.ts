@@ -159,7 +159,7 @@ describe('POST /v1/messages through an OpenAI-compatible upstream, with the Anth
     });
     try {
       upstream.enqueue({ kind: 'delay', ms: 400, then: { kind: 'openai-stream', chunks: openaiTextChunks('late') } });
-      const res = await postMessages(slow.url, { model: 'm', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] });
+      const res = await postMessages(slow.url, { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] });
       const events = parseSSE(res.text).map((e) => e.event);
       const firstStart = events.indexOf('message_start');
       expect(events.slice(0, firstStart).filter((e) => e === 'ping').length).toBeGreaterThanOrEqual(3);

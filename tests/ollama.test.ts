@@ -178,9 +178,10 @@ describe('the ollama plugin against a fake Ollama, with the Anthropic SDK', () =
 
   it('fails a model that is not pulled with `ollama pull <model>`, from its own check and from Ollama\'s 404', async () => {
     const res = await postMessages(px.url, { model: 'local/llama3.3:70b', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(400);
+    expect(res.headers.get('x-should-retry')).toBe('false');
     const body = JSON.parse(res.text) as { error: { type: string; message: string } };
-    expect(body.error.type).toBe('not_found_error');
+    expect(body.error.type).toBe('invalid_request_error');
     expect(body.error.message).toContain('ollama pull llama3.3:70b');
     expect(fake.chatRequests).toHaveLength(0);
 

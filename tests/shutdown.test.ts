@@ -12,7 +12,7 @@ describe('graceful shutdown', () => {
     try {
       const chunks = openaiTextChunks('slow and steady wins', { pieces: 4 });
       upstream.enqueue({ kind: 'openai-stream', chunks: chunks.flatMap((c) => [c, { delayMs: 80 }]) });
-      const pending = postMessages(px.url, { model: 'm', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] });
+      const pending = postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] });
       await upstream.waitForRequests(1, { endpoint: 'chat' });
       const closing = px.close();
       const res = await pending;
@@ -30,7 +30,7 @@ describe('graceful shutdown', () => {
     const px = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, server: { shutdownGraceMs: 100, pingIntervalMs: 20 } });
     try {
       upstream.enqueue({ kind: 'hang' });
-      const pending = postMessages(px.url, { model: 'm', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] }).catch(
+      const pending = postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, stream: true, messages: [{ role: 'user', content: 'x' }] }).catch(
         (error: unknown) => ({ status: 0, text: String(error) }),
       );
       await upstream.waitForRequests(1, { endpoint: 'chat' });

@@ -74,11 +74,18 @@ describe('errorFromUpstream body shapes', () => {
     expect(error.message).toContain('HTTP 400');
   });
 
-  it('reads the Anthropic shape and keeps its error type', async () => {
+  it('reads the Anthropic shape: its type where the status passes through, overloaded always', async () => {
+    const invalid = JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', message: 'messages: roles must alternate' } });
+    const e400 = await upstreamError({ status: 400, body: invalid }, 'anthropic');
+    expect(e400.type).toBe('invalid_request_error');
+    expect(e400.status).toBe(400);
+    // The proxy's key for that backend, not the client's: a 502 (Claude Code would say "run /login").
     const body = JSON.stringify({ type: 'error', error: { type: 'permission_error', message: 'no access to model' } });
     const error = await upstreamError({ status: 403, body }, 'anthropic');
-    expect(error.type).toBe('permission_error');
-    expect(error.status).toBe(403);
+    expect(error.type).toBe('api_error');
+    expect(error.status).toBe(502);
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('permission_error');
     expect(error.message).toContain('no access to model');
     const overloaded = JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } });
     const e529 = await upstreamError({ status: 529, body: overloaded }, 'anthropic');
@@ -98,7 +105,8 @@ describe('errorFromUpstream body shapes', () => {
 
   it("reads Ollama's string error", async () => {
     const error = await upstreamError({ status: 404, body: JSON.stringify({ error: "model 'llama9' not found" }) });
-    expect(error.type).toBe('not_found_error');
+    expect(error.type).toBe('invalid_request_error');
+    expect(error.status).toBe(400);
     expect(error.message).toContain("model 'llama9' not found");
   });
 
@@ -133,27 +141,64 @@ describe('errorFromUpstream body shapes', () => {
 });
 
 describe('errorFromUpstream status mapping', () => {
-  const cases: Array<[number, ErrorType, number]> = [
-    [400, 'invalid_request_error', 400],
-    [422, 'invalid_request_error', 400],
-    [401, 'authentication_error', 401],
-    [403, 'authentication_error', 403],
-    [404, 'not_found_error', 404],
-    [408, 'timeout_error', 504],
-    [413, 'request_too_large', 413],
-    [429, 'rate_limit_error', 429],
-    [500, 'api_error', 502],
-    [502, 'api_error', 502],
-    [503, 'api_error', 502],
-    [504, 'timeout_error', 504],
-    [529, 'overloaded_error', 529],
+  // Status, type and x-should-retry as Claude Code shows them: no 401/403/404/413 (it replaces
+  // their messages), and `retryable: false` where waiting cannot help.
+  const cases: Array<[number, ErrorType, number, boolean | undefined]> = [
+    [400, 'invalid_request_error', 400, undefined],
+    [422, 'invalid_request_error', 400, undefined],
+    [401, 'api_error', 502, false],
+    [403, 'api_error', 502, false],
+    [404, 'api_error', 502, false],
+    [408, 'timeout_error', 504, true],
+    [413, 'invalid_request_error', 400, false],
+    [429, 'rate_limit_error', 429, true],
+    [500, 'api_error', 502, true],
+    [502, 'api_error', 502, true],
+    [503, 'api_error', 502, true],
+    [504, 'timeout_error', 504, true],
+    [529, 'overloaded_error', 529, true],
   ];
-  it.each(cases)('HTTP %i -> %s (%i)', async (status, type, proxyStatus) => {
+  it.each(cases)('HTTP %i -> %s (%i), retryable %s', async (status, type, proxyStatus, retryable) => {
     const error = await upstreamError({ status, body: JSON.stringify({ error: { message: `failure ${status}` } }) });
     expect(error.type).toBe(type);
     expect(error.status).toBe(proxyStatus);
+    expect(error.retryable).toBe(retryable);
     expect(error.code).toBe(`upstream_${status}`);
     expect(error.message).toContain(`failure ${status}`);
+  });
+
+  it('a 404 about the model is a 400 about the model', async () => {
+    const error = await upstreamError({ status: 404, body: JSON.stringify({ error: { message: 'The model `nosuch` does not exist.', code: 'model_not_found' } }) });
+    expect(error.type).toBe('invalid_request_error');
+    expect(error.status).toBe(400);
+    expect(error.retryable).toBe(false);
+  });
+
+  it('a daily or paid quota is not worth retrying; a per-minute limit is', async () => {
+    const daily = await upstreamError({ status: 429, body: JSON.stringify({ message: 'Requests per day limit exceeded' }) }, 'cerebras');
+    expect([daily.status, daily.retryable]).toEqual([429, false]);
+    const paid = await upstreamError({ status: 429, body: JSON.stringify({ error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } }) });
+    expect(paid.retryable).toBe(false);
+    const minute = await upstreamError({ status: 429, body: JSON.stringify({ message: 'Tokens per minute limit exceeded' }) }, 'cerebras');
+    expect(minute.retryable).toBe(true);
+  });
+
+  it('takes no retry-after from rate-limit reset headers unless the answer is a limit', async () => {
+    // Cerebras sends x-ratelimit-reset-* on every answer; Claude Code waits retry-after before each retry.
+    const headers = { 'x-ratelimit-reset-tokens-minute': '11.4', 'x-ratelimit-remaining-tokens-minute': '0' };
+    const e500 = await upstreamError({ status: 500, headers, body: JSON.stringify({ message: 'Internal server error' }) }, 'cerebras');
+    expect(e500.retryAfter).toBeUndefined();
+    const e429 = await upstreamError({ status: 429, headers, body: JSON.stringify({ message: 'Tokens per minute limit exceeded' }) }, 'cerebras');
+    expect(e429.retryAfter).toBe(12);
+    const told = await upstreamError({ status: 500, headers: { 'retry-after': '3' }, body: '' });
+    expect(told.retryAfter).toBe(3);
+  });
+
+  it('never says x-api-key, which Claude Code replaces with advice about its own key', async () => {
+    const body = JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: 'invalid x-api-key' } });
+    const error = await upstreamError({ status: 401, body }, 'anthropic');
+    expect(error.clientMessage()).not.toMatch(/x-api-key/i);
+    expect(error.message).toContain('invalid API key');
   });
 
   it('tells the user to check the API key on 401', async () => {

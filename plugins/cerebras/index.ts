@@ -62,34 +62,55 @@ function createCerebrasBackend(spec: BackendSpec, env: ProviderEnv, defaults: Ce
           context.quota = quota;
         }
       },
-      refineError: (error, self) => refineCerebrasError(error, self, at, apiKey !== undefined),
+      refineError: (error, self) => refineCerebrasError(error, self, at, apiKey !== undefined, backend.lastQuota),
     },
     env,
   );
   return backend;
 }
 
-async function refineCerebrasError(error: ProxyError, backend: OpenAIBackend, at: string, hasKey: boolean): Promise<ProxyError> {
-  if (error.type === 'authentication_error') {
+async function refineCerebrasError(
+  error: ProxyError,
+  backend: OpenAIBackend,
+  at: string,
+  hasKey: boolean,
+  quota: QuotaInfo | undefined,
+): Promise<ProxyError> {
+  if (error.code === 'upstream_401' || error.code === 'upstream_403') {
     const hint = hasKey ? 'check that CEREBRAS_API_KEY (or the apiKey in the config) is current' : `set CEREBRAS_API_KEY or ${at}.apiKey`;
-    return new ProxyError(`Cerebras rejected the API key: ${error.message}`, { ...fields(error), recommendations: [hint] });
+    return new ProxyError(`Cerebras rejected the API key: ${error.message}`, { ...fields(error), retryable: false, recommendations: [hint] });
   }
-  if (error.type === 'not_found_error' || /model/i.test(error.message) && error.type === 'invalid_request_error') {
+  if (error.code === 'upstream_404' || /model/i.test(error.message) && error.type === 'invalid_request_error') {
     const models = await backend.listModels(AbortSignal.timeout(5_000)).catch(() => []);
     const offered = models.length ? `Cerebras offers: ${models.join(', ')}` : 'GET /v1/models on Cerebras lists the models it offers';
+    // A 400: Claude Code shows a 404's message as "There's an issue with the selected model" instead.
     return new ProxyError(`${error.message} Cerebras retires models (qwen-3-coder-480b is gone). ${offered}.`, {
       ...fields(error),
+      type: 'invalid_request_error',
+      status: 400,
+      retryable: false,
       recommendations: [`set ${at}.model to one of the offered models`],
     });
   }
   if (error.type === 'rate_limit_error') {
-    const wait = error.retryAfter !== undefined ? `wait ${Math.ceil(error.retryAfter)} s` : 'wait for the quota to reset';
-    return new ProxyError(`Cerebras quota exhausted: ${error.message}`, {
+    // The daily request budget resets hours from now: retrying cannot help. A per-minute one can.
+    const daily = error.retryable === false || (quota !== undefined && quota.requests?.remaining === 0 && Date.now() - quota.observedAt < 5_000);
+    const wait = error.retryAfter !== undefined ? `wait ${waitText(error.retryAfter)}` : 'wait for the quota to reset';
+    return new ProxyError(`Cerebras ${daily ? 'daily quota exhausted' : 'per-minute limit reached'}: ${error.message}`, {
       ...fields(error),
+      retryable: !daily,
       recommendations: [wait, 'or run `llm-proxy switch <other backend>`'],
     });
   }
   return error;
+}
+
+/** `42 s`, `12 min`, `9 h 10 min`. */
+function waitText(seconds: number): string {
+  const s = Math.ceil(seconds);
+  if (s < 120) return `${s} s`;
+  const minutes = Math.ceil(s / 60);
+  return minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
 const fields = (error: ProxyError) => ({
@@ -97,6 +118,7 @@ const fields = (error: ProxyError) => ({
   type: error.type,
   status: error.status,
   retryAfter: error.retryAfter,
+  retryable: error.retryable,
   backend: error.backend,
   cause: error,
 });

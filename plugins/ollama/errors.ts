@@ -13,11 +13,13 @@ export interface ErrorScope {
   loadTimeoutMs: number;
 }
 
+/** A 400, not a 404: Claude Code replaces a 404's message (and so the `ollama pull` advice) with its own. */
 export function notPulled(scope: ErrorScope, cause?: unknown): ProxyError {
   return new ProxyError(`model "${scope.model}" is not pulled on the Ollama server at ${scope.url}`, {
     code: 'model_not_pulled',
-    type: 'not_found_error',
-    status: 404,
+    type: 'invalid_request_error',
+    status: 400,
+    retryable: false,
     backend: scope.backend,
     recommendations: [
       `run \`ollama pull ${scope.model}\` on that machine`,
@@ -30,12 +32,14 @@ export function notPulled(scope: ErrorScope, cause?: unknown): ProxyError {
 /** Ollama's own answers, rewritten to say what to do about them. */
 export function refineOllamaError(error: ProxyError, scope: ErrorScope): ProxyError {
   const at = `backends.${scope.backend}`;
-  if (error.status === 404 && NOT_FOUND.test(error.message)) return notPulled(scope, error);
+  const notFound = error.code === 'upstream_404';
+  if (notFound && NOT_FOUND.test(error.message)) return notPulled(scope, error);
   if (NO_TOOLS.test(error.message)) {
     return new ProxyError(`model "${scope.model}" cannot call tools, and Claude Code needs tool calls: ${error.message}`, {
       code: 'model_lacks_tools',
       type: 'invalid_request_error',
       status: 400,
+      retryable: false,
       backend: scope.backend,
       recommendations: [`set ${at}.model to a model with tool support (e.g. qwen3-coder:30b, gpt-oss:20b; \`ollama show <model>\` lists its capabilities)`],
       cause: error,
@@ -46,6 +50,7 @@ export function refineOllamaError(error: ProxyError, scope: ErrorScope): ProxyEr
       code: 'model_lacks_thinking',
       type: 'invalid_request_error',
       status: 400,
+      retryable: false,
       backend: scope.backend,
       recommendations: [`remove ${at}.think, or set it to false`],
       cause: error,
@@ -54,7 +59,7 @@ export function refineOllamaError(error: ProxyError, scope: ErrorScope): ProxyEr
   if (error.code === 'upstream_unreachable') {
     return withAdvice(error, [`start Ollama (\`ollama serve\`) or fix ${at}.url (currently ${scope.url})`]);
   }
-  if (error.status === 404) {
+  if (notFound) {
     // Not Ollama's model error: the URL points at something else (a proxy path, an OpenAI-only server).
     return withAdvice(error, [
       `check that ${scope.url} serves Ollama's native API (\`curl ${scope.url}/api/version\`)`,
@@ -66,6 +71,7 @@ export function refineOllamaError(error: ProxyError, scope: ErrorScope): ProxyEr
       code: error.code,
       type: error.type,
       status: error.status,
+      retryable: error.retryable,
       backend: scope.backend,
       recommendations: [
         'retry once the model is loaded (`ollama ps` shows it)',
@@ -83,6 +89,7 @@ function withAdvice(error: ProxyError, recommendations: string[]): ProxyError {
     type: error.type,
     status: error.status,
     retryAfter: error.retryAfter,
+    retryable: error.retryable,
     backend: error.backend,
     recommendations,
     cause: error,

@@ -105,6 +105,8 @@ export class Kernel {
         koa.status = error.status;
         koa.body = errorBody(error, id);
         if (error.retryAfter !== undefined) koa.set('retry-after', String(Math.ceil(error.retryAfter)));
+        // Read by the Anthropic SDK and by Claude Code's own retry loop, before the status.
+        if (error.retryable !== undefined) koa.set('x-should-retry', String(error.retryable));
       }
       if (koa.respond !== false && !koa.headerSent) this.#scrub(koa);
     };

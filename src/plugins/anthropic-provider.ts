@@ -148,7 +148,7 @@ export class AnthropicBackend implements Backend {
       return { status: 'ok', latencyMs: Date.now() - started, models };
     } catch (error) {
       // Some Anthropic-compatible servers have no /v1/models; reachable is still healthy.
-      if (error instanceof ProxyError && error.type === 'not_found_error') return { status: 'ok', latencyMs: Date.now() - started };
+      if (error instanceof ProxyError && error.code === 'upstream_404') return { status: 'ok', latencyMs: Date.now() - started };
       return { status: 'down', latencyMs: Date.now() - started, detail: error instanceof Error ? error.message : String(error) };
     }
   }

@@ -12,6 +12,7 @@ import { memoryCache, type MemoryCacheOptions } from './memory-cache.js';
 import { anthropicProvider } from './anthropic-provider.js';
 import { clientAuth } from './client-auth.js';
 import { defaultRouter } from './default-router.js';
+import { failureAdvice, type FailureAdviceOptions } from './failure-advice.js';
 import { healthEndpoint } from './health-endpoint.js';
 import { modelsEndpoint } from './models-endpoint.js';
 import { openaiProvider } from './openai-provider.js';
@@ -31,6 +32,7 @@ export const FIRST_PARTY: Record<string, (options: unknown) => Plugin | Promise<
     (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   cerebras: (options) => cerebras(options as Parameters<typeof cerebras>[0]),
   ollama: (options) => ollama(options as Parameters<typeof ollama>[0]),
+  'failure-advice': (options) => failureAdvice(options as FailureAdviceOptions),
 };
 
 /**
@@ -49,6 +51,7 @@ export function assemblePlugins(config: ResolvedConfig): Plugin[] {
     cerebras(),
     ollama(),
     defaultRouter(),
+    failureAdvice(),
     cache(),
     memoryCache(),
     sshTunnel(),

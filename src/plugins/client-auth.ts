@@ -46,9 +46,12 @@ export function clientAuth(options: { keys: readonly string[] }): Plugin {
       });
       use(async (koa, next) => {
         if (OPEN_PATHS.has(`${koa.method} ${koa.path}`) || keyMatches(presentedKey(koa.headers), keys)) return next();
-        throw new ProxyError('Invalid or missing API key: this proxy requires one of its client keys as x-api-key or Bearer.', {
+        // Without the header's name: Claude Code replaces any message that says x-api-key with its own.
+        throw new ProxyError('Invalid or missing API key: this proxy accepts only its client keys (auth.keys); set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN to one of them.', {
           code: 'invalid_client_key',
           type: 'authentication_error',
+          // Claude Code retries a 401 ten times (minutes) unless told not to.
+          retryable: false,
         });
       });
     },

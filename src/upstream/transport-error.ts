@@ -34,6 +34,7 @@ export function transportError(error: unknown, ctx: FailureContext): ProxyError 
       code: 'upstream_timeout',
       type: 'timeout_error',
       status: 504,
+      retryable: true,
       recommendations: ['retry; if the backend is just slow, raise the timeout for this call'],
     });
   }
@@ -57,21 +58,22 @@ export function transportError(error: unknown, ctx: FailureContext): ProxyError 
         'raise server.idleTimeoutMs if the backend pauses long between tokens',
       ]);
     case 'ECONNREFUSED':
-      return unreachable(`connection refused by ${ctx.origin} (nothing is listening there)`, base, [
+      // Nothing listens on this machine until someone starts it; a remote server may be restarting.
+      return unreachable(`connection refused by ${ctx.origin} (nothing is listening there)`, base, !isLoopback(ctx.origin), [
         `start the backend or fix its URL (currently ${ctx.origin})`,
       ]);
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
     case 'EAI_NONAME':
     case 'EAI_FAIL':
-      return unreachable(`could not resolve the host of ${ctx.origin} (DNS ${code})`, base, [
+      return unreachable(`could not resolve the host of ${ctx.origin} (DNS ${code})`, base, code === 'EAI_AGAIN', [
         'check the hostname in the backend URL and your network/DNS',
       ]);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EHOSTDOWN':
     case 'ENETDOWN':
-      return unreachable(`${ctx.origin} is unreachable from this machine (${code})`, base, [
+      return unreachable(`${ctx.origin} is unreachable from this machine (${code})`, base, true, [
         'check the network path, VPN or firewall to the backend',
       ]);
   }
@@ -81,6 +83,7 @@ export function transportError(error: unknown, ctx: FailureContext): ProxyError 
       code: 'upstream_tls_error',
       type: 'api_error',
       status: 502,
+      retryable: false,
       recommendations: ['check the backend certificate; for a private CA set NODE_EXTRA_CA_CERTS'],
     });
   }
@@ -90,6 +93,7 @@ export function transportError(error: unknown, ctx: FailureContext): ProxyError 
       code: 'upstream_malformed',
       type: 'api_error',
       status: 502,
+      retryable: false,
       recommendations: ['check that the backend URL points at an HTTP API server (not a proxy or another protocol)'],
     });
   }
@@ -99,6 +103,7 @@ export function transportError(error: unknown, ctx: FailureContext): ProxyError 
       code: 'upstream_request_invalid',
       type: 'api_error',
       status: 500,
+      retryable: false,
       recommendations: ['check the backend headers and API key for stray characters such as newlines'],
     });
   }
@@ -108,16 +113,28 @@ export function transportError(error: unknown, ctx: FailureContext): ProxyError 
     code: 'upstream_disconnected',
     type: 'api_error',
     status: 502,
+    retryable: true,
     recommendations: ['retry; if it keeps happening, check the backend logs (it may have crashed or run out of memory)'],
   });
 }
 
 function timeout(message: string, base: { backend: string; cause: unknown }, recommendations: string[]): ProxyError {
-  return new ProxyError(message, { ...base, code: 'upstream_timeout', type: 'timeout_error', status: 504, recommendations });
+  return new ProxyError(message, { ...base, code: 'upstream_timeout', type: 'timeout_error', status: 504, retryable: true, recommendations });
 }
 
-function unreachable(message: string, base: { backend: string; cause: unknown }, recommendations: string[]): ProxyError {
-  return new ProxyError(message, { ...base, code: 'upstream_unreachable', type: 'api_error', status: 502, recommendations });
+function unreachable(message: string, base: { backend: string; cause: unknown }, retryable: boolean, recommendations: string[]): ProxyError {
+  return new ProxyError(message, { ...base, code: 'upstream_unreachable', type: 'api_error', status: 502, retryable, recommendations });
+}
+
+/** `localhost`, 127.0.0.0/8, ::1 (an SSH tunnel's local end too). */
+export function isLoopback(origin: string): boolean {
+  let host: string;
+  try {
+    host = new URL(origin).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]' || host === '0.0.0.0';
 }
 
 /** Node's happy-eyeballs connect throws an AggregateError whose members carry the code. */

@@ -26,7 +26,13 @@ interface ParsedError {
 /**
  * Turns a non-2xx upstream response into a ProxyError. Reads at most 64 KB of the body and
  * discards the rest. For `anthropic` backends a recognised Anthropic error type in the body wins
- * over the status mapping (e.g. 403 `permission_error` passes through).
+ * over the status mapping where the status passes through (e.g. 400 `invalid_request_error`), and
+ * `overloaded_error` is always a 529.
+ *
+ * The statuses are chosen for what Claude Code shows: it replaces the message of a 401/403 ("Please
+ * run /login"), a 404 ("There's an issue with the selected model") and a 413 ("Request too large")
+ * with its own text, so the backend's key and URL problems are a 502 (the proxy's credentials and
+ * configuration, not the client's) and a model or size problem is a 400.
  */
 export async function errorFromUpstream(
   res: UpstreamResponse,
@@ -34,76 +40,94 @@ export async function errorFromUpstream(
 ): Promise<ProxyError> {
   const parsed = parseErrorBody(await readBounded(res.body, MAX_ERROR_BODY));
   const status = res.status;
-  const retryAfter = parseRetryAfter(res.headers);
-  let { type, proxyStatus, recommendations } = classify(status, `${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`);
+  // Rate-limit reset headers come with every answer; they say when to retry only when limited.
+  // (Claude Code waits at least `retry-after` before each retry: 12 s on a 500 before this.)
+  const retryAfter = parseRetryAfter(res.headers, { resets: status === 429 || status === 503 || status === 529 });
+  let { type, proxyStatus, recommendations, retryable } = classify(status, `${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`);
   if (opts.format === 'anthropic' && parsed.type && ERROR_TYPES.has(parsed.type) && parsed.type !== 'api_error') {
-    type = parsed.type as ErrorType;
-    if (type === 'overloaded_error') proxyStatus = 529;
+    if (parsed.type === 'overloaded_error') [type, proxyStatus, retryable] = ['overloaded_error', 529, true];
+    else if (proxyStatus === status) type = parsed.type as ErrorType;
   }
   if (type === 'rate_limit_error' && retryAfter !== undefined) {
     recommendations = [`wait ${retryAfter} s before retrying`, ...recommendations];
   }
 
   const label = [parsed.type, parsed.code].filter((part) => part && part !== String(status)).join('/');
-  const detail = parsed.message ? `: ${parsed.message}` : ' with an empty body';
+  // Claude Code replaces any message naming `x-api-key` with advice about its own key.
+  const detail = parsed.message ? `: ${parsed.message.replace(/x-api-key/gi, 'API key')}` : ' with an empty body';
   return new ProxyError(`upstream returned HTTP ${status}${label ? ` (${label})` : ''}${detail}`, {
     code: `upstream_${status}`,
     type,
     status: proxyStatus,
     backend: opts.backend,
     recommendations,
+    ...(retryable === undefined ? {} : { retryable }),
     ...(retryAfter === undefined ? {} : { retryAfter }),
   });
 }
 
-function classify(
-  status: number,
-  bodyText: string,
-): { type: ErrorType; proxyStatus: number; recommendations: string[] } {
+interface Classified {
+  type: ErrorType;
+  proxyStatus: number;
+  recommendations: string[];
+  retryable?: boolean;
+}
+
+/** A quota that resets tomorrow or needs money, not a per-minute limit. */
+const LONG_QUOTA = /insufficient_quota|per[ _-]?day|daily|billing|credit/i;
+const OVERLOADED = { type: 'overloaded_error', proxyStatus: 529, retryable: true, recommendations: ['the backend is overloaded; retry later'] } as const;
+
+function classify(status: number, bodyText: string): Classified {
   switch (status) {
     case 401:
     case 403:
       return {
-        type: 'authentication_error',
-        proxyStatus: status,
+        type: 'api_error',
+        proxyStatus: 502,
+        retryable: false,
         recommendations: [
           "the backend rejected the proxy's API key: check the API key configured for this backend (its apiKey field or the environment variable it references)",
         ],
       };
     case 404:
-      return {
-        type: 'not_found_error',
-        proxyStatus: 404,
-        recommendations: ['check the model name and the backend URL (including its path prefix, e.g. /v1)'],
-      };
+      return /model/i.test(bodyText)
+        ? { type: 'invalid_request_error', proxyStatus: 400, retryable: false, recommendations: ['check the model name: the backend does not serve it'] }
+        : {
+            type: 'api_error',
+            proxyStatus: 502,
+            retryable: false,
+            recommendations: ['check the backend URL (including its path prefix, e.g. /v1) and the model name'],
+          };
     case 408:
     case 504:
-      return { type: 'timeout_error', proxyStatus: 504, recommendations: ['retry; the backend timed out'] };
+      return { type: 'timeout_error', proxyStatus: 504, retryable: true, recommendations: ['retry; the backend timed out'] };
     case 413:
       return {
-        type: 'request_too_large',
-        proxyStatus: 413,
-        recommendations: ['shorten the conversation (e.g. /compact in Claude Code) or use a model with a larger context'],
+        type: 'invalid_request_error',
+        proxyStatus: 400,
+        retryable: false,
+        recommendations: [
+          'shorten the conversation (e.g. /compact in Claude Code) or use a model with a larger context',
+          'or raise the request size limit of the server in front of the backend (e.g. nginx client_max_body_size)',
+        ],
       };
     case 429:
-      return {
-        type: 'rate_limit_error',
-        proxyStatus: 429,
-        recommendations: ['slow down, or switch to another backend while the limit resets'],
-      };
+      return LONG_QUOTA.test(bodyText)
+        ? { type: 'rate_limit_error', proxyStatus: 429, retryable: false, recommendations: ['switch to another backend until the quota resets'] }
+        : { type: 'rate_limit_error', proxyStatus: 429, retryable: true, recommendations: ['slow down, or switch to another backend while the limit resets'] };
     case 529:
-      return { type: 'overloaded_error', proxyStatus: 529, recommendations: ['the backend is overloaded; retry later'] };
+      return { ...OVERLOADED, recommendations: [...OVERLOADED.recommendations] };
     case 503:
-      if (/overload|capacity/i.test(bodyText)) {
-        return { type: 'overloaded_error', proxyStatus: 529, recommendations: ['the backend is overloaded; retry later'] };
-      }
+      if (/overload|capacity/i.test(bodyText)) return { ...OVERLOADED, recommendations: [...OVERLOADED.recommendations] };
   }
   if (status >= 400 && status < 500) {
+    // No retry header: Claude Code does not retry these, except the 400s it repairs and resends.
     return { type: 'invalid_request_error', proxyStatus: 400, recommendations: [] };
   }
   return {
     type: 'api_error',
     proxyStatus: 502,
+    retryable: true,
     recommendations: ['retry; if it persists, check the backend status or logs'],
   };
 }
@@ -188,12 +212,12 @@ function clip(text: string): string {
 const RESET_HEADER = /^x-ratelimit-reset(-[a-z0-9-]+)?$/;
 
 /**
- * Seconds to wait, rounded up: `retry-after` (seconds or HTTP-date), `retry-after-ms`, else the
- * `x-ratelimit-reset-*` headers (seconds or durations like `1m30s`). When several reset headers
- * are present, the longest among the exhausted ones (`x-ratelimit-remaining-*: 0`) wins, else the
- * shortest.
+ * Seconds to wait, rounded up: `retry-after` (seconds or HTTP-date), `retry-after-ms`, else (unless
+ * `resets: false`) the `x-ratelimit-reset-*` headers (seconds or durations like `1m30s`). When
+ * several reset headers are present, the longest among the exhausted ones
+ * (`x-ratelimit-remaining-*: 0`) wins, else the shortest.
  */
-export function parseRetryAfter(headers: Record<string, string | undefined>): number | undefined {
+export function parseRetryAfter(headers: Record<string, string | undefined>, opts: { resets?: boolean } = {}): number | undefined {
   const lower: Record<string, string> = {};
   for (const [key, value] of Object.entries(headers)) if (value !== undefined) lower[key.toLowerCase()] = value;
 
@@ -205,6 +229,7 @@ export function parseRetryAfter(headers: Record<string, string | undefined>): nu
   }
   const retryAfterMs = lower['retry-after-ms']?.trim();
   if (retryAfterMs && /^\d+(\.\d+)?$/.test(retryAfterMs)) return Math.ceil(Number(retryAfterMs) / 1000);
+  if (opts.resets === false) return undefined;
 
   const exhausted: number[] = [];
   const all: number[] = [];
