@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { Backends } from './backend-registry.js';
+import { sendBeforeBody } from './body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import { createHooks, tapOnly, type Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
@@ -100,6 +101,8 @@ export class Kernel {
         koa.status = error.status;
         koa.body = errorBody(error, id);
         if (error.retryAfter !== undefined) koa.set('retry-after', String(Math.ceil(error.retryAfter)));
+        // A rejection before the body was read (413, 401, 404) must not reset a client still sending it.
+        if (!koa.req.complete) await sendBeforeBody(koa);
       }
     };
   }
