@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
@@ -29,8 +30,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
     throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }
-  const text = raw.toString('utf8');
-  if (text.trim() === '') throw invalidRequest('Request body is empty; expected a JSON object.');
+  const text = oneByteText(raw);
+  // A regex, not trim(): trimming copies the whole ~80 KB text.
+  if (!/\S/.test(text)) throw invalidRequest('Request body is empty; expected a JSON object.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -108,6 +110,56 @@ export function nestsDeeperThan(json: Buffer, max: number): boolean {
     } else if (byte === 0x7d || byte === 0x5d) depth--;
   }
   return false;
+}
+
+/**
+ * The body as a one-byte string, non-ASCII characters written as `\uXXXX` escapes (outside a
+ * string they are invalid JSON either way). Claude Code's prompts carry a few dashes and arrows:
+ * decoded as they are, the whole ~80 KB text becomes a two-byte string of 160 KB, which V8 puts in
+ * large-object space, freed only by a full GC; with 1,000 requests arriving at once that alone
+ * held hundreds of MB. Falls back to plain decoding for invalid UTF-8 or a backslash before a
+ * non-ASCII character (JSON.parse then reports the error as usual).
+ */
+function oneByteText(raw: Buffer): string {
+  if (isAscii(raw)) return raw.toString('latin1');
+  let out = '';
+  let copied = 0;
+  for (let block = 0; block < raw.length; block += 512) {
+    const end = Math.min(raw.length, block + 512);
+    if (isAscii(raw.subarray(block, end))) continue;
+    for (let i = Math.max(block, copied); i < end; i++) {
+      if (raw[i]! < 0x80) continue;
+      const char = utf8At(raw, i);
+      if (char === undefined || raw[i - 1] === 0x5c) return raw.toString('utf8');
+      out += raw.toString('latin1', copied, i) + escapeCodePoint(char.codePoint);
+      i += char.length - 1;
+      copied = i + 1;
+    }
+  }
+  return out + raw.toString('latin1', copied);
+}
+
+/** The UTF-8 sequence starting at `i`, or undefined when it is not well-formed. */
+function utf8At(raw: Buffer, i: number): { codePoint: number; length: number } | undefined {
+  const lead = raw[i]!;
+  const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+  if (length === 0 || i + length > raw.length) return undefined;
+  let codePoint = lead & (0xff >> (length + 1));
+  for (let k = 1; k < length; k++) {
+    const next = raw[i + k]!;
+    if ((next & 0xc0) !== 0x80) return undefined;
+    codePoint = (codePoint << 6) | (next & 0x3f);
+  }
+  const overlong = codePoint < [0, 0, 0x80, 0x800, 0x10000][length]!;
+  if (overlong || (codePoint >= 0xd800 && codePoint <= 0xdfff) || codePoint > 0x10ffff) return undefined;
+  return { codePoint, length };
+}
+
+const hex4 = (unit: number) => `\\u${unit.toString(16).padStart(4, '0')}`;
+function escapeCodePoint(codePoint: number): string {
+  if (codePoint < 0x10000) return hex4(codePoint);
+  const offset = codePoint - 0x10000;
+  return hex4(0xd800 + (offset >> 10)) + hex4(0xdc00 + (offset & 0x3ff));
 }
 
 /**
