@@ -38,7 +38,9 @@ if (!existsSync(here('../dist/src/proxy.js'))) throw new Error('bench/memory.ts 
 const children: ChildProcess[] = [];
 function start(file: string, args: string[], tsx: boolean): ChildProcess {
   const env = { ...process.env, PIECES: String(PIECES), INTERVAL_MS: String(INTERVAL_MS) };
-  const child = fork(here(file), args, { execArgv: tsx ? ['--import', 'tsx'] : ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
+  // BENCH_PROXY_NODE_OPTIONS: V8 flags for the proxy alone, e.g. --max-old-space-size=1024.
+  const proxyFlags = (process.env.BENCH_PROXY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = fork(here(file), args, { execArgv: tsx ? ['--import', 'tsx'] : ['--expose-gc', ...proxyFlags], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env });
   children.push(child);
   return child;
 }
@@ -78,11 +80,22 @@ try {
   const peak = Math.max(...rounds.map((r) => r.peakRss));
   const line =
     `${STREAMS} concurrent slow streams of the 76 KB Claude Code request, ${ROUNDS} rounds: proxy RSS peak ${rounds.map((r) => mb(r.peakRss)).join(' / ')} MB, ` +
-    `after each round ${rounds.map((r) => mb(r.rssAfter)).join(' / ')} MB, live heap after GC ${mb(live.heapUsed)} MB (idle start ${mb(baseline.rss)} MB; Node ${process.versions.node}, ${cpus().length} cores)`;
+    `after each round ${rounds.map((r) => mb(r.rssAfter)).join(' / ')} MB, live heap after GC ${mb(live.heapUsed)} MB (idle start ${mb(baseline.rss)} MB; streams started over ${RAMP_MS / 1000} s, ${(PIECES * INTERVAL_MS) / 1000} s each; Node ${process.versions.node}${process.env.BENCH_PROXY_NODE_OPTIONS ? ` ${process.env.BENCH_PROXY_NODE_OPTIONS}` : ''}, ${cpus().length} cores)`;
   console.log(`proxy RSS peak ${mb(peak)} MB over ${ROUNDS} rounds; live heap after GC ${mb(live.heapUsed)} MB, RSS ${mb(live.rss)} MB`);
 
   mkdirSync(here('./results'), { recursive: true });
-  const record = { date: new Date().toISOString(), node: process.versions.node, cores: cpus().length, streams: STREAMS, baseline, rounds, afterGc: live };
+  const record = {
+    date: new Date().toISOString(),
+    node: process.versions.node,
+    nodeOptions: process.env.BENCH_PROXY_NODE_OPTIONS ?? '',
+    cores: cpus().length,
+    streams: STREAMS,
+    rampMs: RAMP_MS,
+    streamMs: PIECES * INTERVAL_MS,
+    baseline,
+    rounds,
+    afterGc: live,
+  };
   writeFileSync(here('./results/memory.json'), `${JSON.stringify(record, null, 2)}\n`);
   writeFileSync(here('./results/memory.md'), `${line}\n`);
 } finally {
