@@ -4,6 +4,7 @@
 // ~76 KB Claude Code request (its own prompt, so every one goes upstream), streaming for ~6 s;
 // it prints the proxy's peak RSS, its RSS once the round is over, and its heap, and writes
 // bench/results/memory.json and memory.md (the README quotes the line).
+// Variants: BENCH_PROXY_DIST (another build), BENCH_PROXY_NODE_OPTIONS (V8 flags), BENCH_RESULTS_NAME.
 // Run: npm run build && node --import tsx bench/memory.ts   (part of npm run bench)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -96,8 +97,10 @@ try {
     rounds,
     afterGc: live,
   };
-  writeFileSync(here('./results/memory.json'), `${JSON.stringify(record, null, 2)}\n`);
-  writeFileSync(here('./results/memory.md'), `${line}\n`);
+  // BENCH_RESULTS_NAME keeps a variant (another build, other V8 flags) next to the default run.
+  const name = process.env.BENCH_RESULTS_NAME ?? 'memory';
+  writeFileSync(here(`./results/${name}.json`), `${JSON.stringify({ ...record, proxyDist: process.env.BENCH_PROXY_DIST ? 'other build' : 'dist' }, null, 2)}\n`);
+  writeFileSync(here(`./results/${name}.md`), `${line}\n`);
 } finally {
   for (const child of children) child.kill();
 }
