@@ -1,7 +1,11 @@
 // Proxy overhead: the same Claude Code request (the ~80 KB fixture, 24 tools) sent straight
 // to a fake OpenAI-compatible upstream and through the proxy; reports the added latency.
 // Run: npm run bench   (needs ../shared/fixtures, or pass a request body file as argv[2])
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createProxy } from '../src/proxy.js';
+import { MAX_JSON_DEPTH } from '../src/kernel/body.js';
+import { nestsDeeperThan } from '../src/json/raw-json.js';
 import { fmt, percentile, requestBody, ROUNDS, time } from './measure.js';
 import { toOpenAIRequest } from '../src/openai/request.js';
 import type { MessagesRequest } from '../src/anthropic/types.js';
@@ -36,11 +40,18 @@ const translate = await time(ROUNDS, async () => {
   JSON.stringify(toOpenAIRequest(JSON.parse(raw) as MessagesRequest, { model: 'm', stream: true }));
 });
 
+// The nesting-depth check on the raw bytes of the 76 KB one-shot request, before JSON.parse.
+const pong = readFileSync(fileURLToPath(new URL('../../shared/fixtures/claude-code/pong-turn1.json', import.meta.url)));
+const depthCheck = await time(ROUNDS, async () => {
+  for (let i = 0; i < 100; i++) nestsDeeperThan(pong, MAX_JSON_DEPTH);
+});
+
 console.log(`request body: ${(raw.length / 1024).toFixed(1)} KB, ${body.tools?.length ?? 0} tools, ${ROUNDS} rounds`);
 console.log(`direct to upstream   p50 ${fmt(percentile(direct, 50))}  p95 ${fmt(percentile(direct, 95))}`);
 console.log(`through the proxy    p50 ${fmt(percentile(viaProxy, 50))}  p95 ${fmt(percentile(viaProxy, 95))}`);
 console.log(`added by the proxy   p50 ${fmt(percentile(viaProxy, 50) - percentile(direct, 50))}  p95 ${fmt(percentile(viaProxy, 95) - percentile(direct, 95))}`);
 console.log(`parse + translate + serialise alone  p50 ${fmt(percentile(translate, 50))}`);
+console.log(`nesting-depth check (${(pong.length / 1024).toFixed(0)} KB pong-turn1)  p50 ${fmt(percentile(depthCheck, 50) / 100)}`);
 const mem = process.memoryUsage();
 console.log(`rss ${(mem.rss / 2 ** 20).toFixed(0)} MB, heap used ${(mem.heapUsed / 2 ** 20).toFixed(0)} MB`);
 

@@ -62,7 +62,7 @@ export class OllamaBackend implements Backend {
     const response = await this.#request(scope, {
       method: 'POST',
       path: '/api/chat',
-      body: JSON.stringify(body),
+      json: body,
       headers: { accept: 'application/x-ndjson' },
       signal: call.signal,
     });

@@ -1,5 +1,19 @@
 import type { IncomingMessage } from 'node:http';
+import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
+import { nestsDeeperThan, oneByteText } from '../json/raw-json.js';
+
+/**
+ * Deepest nesting of objects and arrays a request body may have. Real tool schemas and messages
+ * stay under 20; the limit keeps every recursive walk of a request (token estimate, cache key,
+ * translation) far from the stack's end.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+/** An answer sent before the body was read waits this long, at most, for the rest of it. */
+export const DISCARD_MAX_MS = 5_000;
+/** ...and reads (and throws away) at most this much of it before closing the connection. */
+export const DISCARD_MAX_BYTES = 64 * 1024 * 1024;
 
 const tooLarge = (limit: number) =>
   new ProxyError(`Request body is larger than the proxy's limit of ${limit} bytes (server.bodyLimit).`, {
@@ -7,25 +21,18 @@ const tooLarge = (limit: number) =>
     type: 'request_too_large',
   });
 
-/** Read and parse a JSON request body once, refusing more than `limit` bytes. */
+/** Read and parse a JSON request body once, refusing more than `limit` bytes or nesting deeper than MAX_JSON_DEPTH. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    throw tooLarge(limit);
+  // The error mapper reads and discards the rest (sendBeforeBody).
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const raw = await readBounded(req, limit);
+  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+    throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      req.resume();
-      throw tooLarge(limit);
-    }
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks, size).toString('utf8');
-  if (text.trim() === '') throw invalidRequest('Request body is empty; expected a JSON object.');
+  const text = oneByteText(raw);
+  // A regex, not trim(): trimming copies the whole ~80 KB text.
+  if (!/\S/.test(text)) throw invalidRequest('Request body is empty; expected a JSON object.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -36,4 +43,95 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     throw invalidRequest('Request body must be a JSON object.', 'invalid_json');
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * The body as one buffer. Over the limit it rejects and leaves the request flowing (never
+ * destroyed), so the rest can still be read off the socket after the 413 is sent.
+ */
+function readBounded(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+      else {
+        stop();
+        reject(tooLarge(limit));
+      }
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    const onClose = () => {
+      stop();
+      reject(new ProxyError('The client closed the connection before sending the whole body.', { code: 'client_closed', type: 'invalid_request_error' }));
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
+}
+
+/**
+ * Sends the error the Koa context holds while the request body is still arriving (413, 401,
+ * 404): the answer goes out at once with `connection: close`, then the rest of the body is read
+ * and thrown away — at most DISCARD_MAX_BYTES, for at most DISCARD_MAX_MS — and only then does
+ * the connection close. Closing at once (what Node does after `res.end()` on `Connection:
+ * close`, or when the request stream is destroyed) resets a connection the client is still
+ * writing to, and a client that writes its whole body before reading loses the answer.
+ */
+export async function sendBeforeBody(koa: KoaContext): Promise<void> {
+  const { req, res } = koa;
+  const socket = req.socket;
+  const payload = Buffer.from(JSON.stringify(koa.body));
+  koa.respond = false;
+  res.writeHead(koa.status, { connection: 'close', 'content-length': payload.length });
+  res.write(payload);
+  const drained = await discardBody(req);
+  res.end();
+  if (!drained) socket.destroy();
+}
+
+/** Reads and drops the rest of a request body; false when it hit a bound first. */
+function discardBody(req: IncomingMessage): Promise<boolean> {
+  if (req.complete) return Promise.resolve(true);
+  if (req.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let bytes = 0;
+    const finish = (drained: boolean) => {
+      clearTimeout(timer);
+      req.off('data', count);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      req.off('error', onClose);
+      resolve(drained);
+    };
+    const count = (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > DISCARD_MAX_BYTES) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onClose = () => finish(req.complete);
+    const timer = setTimeout(() => finish(false), DISCARD_MAX_MS);
+    timer.unref();
+    req.on('data', count);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+    req.once('error', onClose);
+    req.resume();
+  });
 }

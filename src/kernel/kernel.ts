@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { Backends } from './backend-registry.js';
+import { sendBeforeBody } from './body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import { createHooks, tapOnly, type Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
@@ -109,6 +110,8 @@ export class Kernel {
         if (error.retryable !== undefined) koa.set('x-should-retry', String(error.retryable));
       }
       if (koa.respond !== false && !koa.headerSent) this.#scrub(koa);
+      // A rejection before the body was read (413, 401, 404) must not reset a client still sending it.
+      if (koa.respond !== false && !koa.headerSent && !koa.req.complete) await sendBeforeBody(koa);
     };
   }
 

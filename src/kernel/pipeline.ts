@@ -21,25 +21,7 @@ export interface PipelineDeps {
 /** POST /v1/messages and /v1/messages/count_tokens: the hook sequence for one request. */
 export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint: ProxyContext['endpoint']): Promise<void> {
   const { hooks } = deps;
-  const id = koa.state.requestId as string;
-  const body = (await readJsonBody(koa.req, deps.server.bodyLimitBytes)) as MessagesRequest;
-  const aborter = new AbortController();
-  koa.res.once('close', () => {
-    if (!koa.res.writableFinished) aborter.abort();
-  });
-  const ctx: ProxyContext = {
-    id,
-    endpoint,
-    body,
-    headers: koa.req.headers,
-    stream: endpoint === 'messages' && body.stream === true,
-    signal: aborter.signal,
-    startedAt: Date.now(),
-    log: deps.logger.child({ request: id }),
-    cache: { status: 'bypass' },
-    responseHeaders: {},
-    state: {} as ContextState,
-  };
+  const ctx = await createContext(koa, deps, endpoint);
 
   const outcome: Outcome = { status: 200, durationMs: 0, complete: false };
   try {
@@ -99,6 +81,29 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
   }
 }
 
+/** Reads the body into a new context. A function of its own: no local of the long-running pipeline holds the body. */
+async function createContext(koa: KoaContext, deps: PipelineDeps, endpoint: ProxyContext['endpoint']): Promise<ProxyContext> {
+  const id = koa.state.requestId as string;
+  const body = (await readJsonBody(koa.req, deps.server.bodyLimitBytes)) as MessagesRequest;
+  const aborter = new AbortController();
+  koa.res.once('close', () => {
+    if (!koa.res.writableFinished) aborter.abort();
+  });
+  return {
+    id,
+    endpoint,
+    body,
+    headers: koa.req.headers,
+    stream: endpoint === 'messages' && body.stream === true,
+    signal: aborter.signal,
+    startedAt: Date.now(),
+    log: deps.logger.child({ request: id }),
+    cache: { status: 'bypass' },
+    responseHeaders: {},
+    state: {} as ContextState,
+  };
+}
+
 /** Route first (cheap, and the cache key needs the backend and upstream model), then the caches, then the provider. */
 async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<ProviderResponse> {
   const route = await hooks.route.promise(ctx);
@@ -112,17 +117,29 @@ async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<Provider
   const hit = await hooks.cacheLookup.promise(ctx);
   if (hit) {
     ctx.cache = { status: hit.status, tier: hit.tier, ageSeconds: hit.ageSeconds };
+    ctx.body = settingsOnly(ctx.body);
     return hit.response;
   }
   const exchange = await hooks.transform.promise({ phase: 'request', body: ctx.body }, ctx);
   if (exchange.phase === 'request') ctx.body = exchange.body;
-  return route.backend.invoke({
+  const response = await route.backend.invoke({
     request: ctx.body,
     model: route.model,
     stream: ctx.stream,
     signal: ctx.signal,
     context: ctx,
   });
+  ctx.body = settingsOnly(ctx.body);
+  return response;
+}
+
+/**
+ * The request without its messages, system and tools (~100 KB parsed for Claude Code): once
+ * the answer is coming, an open stream keeps only the settings (model, max_tokens, stream, …).
+ */
+function settingsOnly(body: MessagesRequest): MessagesRequest {
+  const { messages: _messages, system: _system, tools: _tools, ...settings } = body;
+  return { ...settings, messages: [] };
 }
 
 function pickSummary(summary: StreamSummary): Partial<Outcome> {

@@ -58,7 +58,7 @@ export class AnthropicBackend implements Backend {
     const response = await this.#client.request({
       method: 'POST',
       path: '/v1/messages',
-      body: JSON.stringify(request),
+      json: request,
       headers,
       signal: call.signal,
       // A non-streaming answer only arrives once the whole generation is done.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { MessageParam, MessagesRequest } from '../anthropic/types.js';
 import type { ProxyContext } from '../kernel/types.js';
 
@@ -39,19 +39,32 @@ const DETERMINANTS = [
   'top_p',
 ] as const satisfies ReadonlyArray<keyof MessagesRequest>;
 
+/** Characters the canonical writer collects before hashing them. */
+const FLUSH_AT = 16 * 1024;
+
 /** Subtrees that are user data, where a `cache_control` key is content, not a caching hint. */
 const DATA_KEYS = new Set(['input', 'input_schema']);
 
-/** The request's keys, computed on first use and kept on `ctx.state` (the body is serialised once per request). */
-export function cacheKeysOf(ctx: ProxyContext): CacheKeys {
-  ctx.state.cacheKeys ??= computeCacheKeys(ctx);
+/**
+ * The request's keys, computed on first use and kept on `ctx.state` (the body is serialised once
+ * per request). `withScope` (a semantic tier is present) also hashes the scope, at once: the
+ * keys live as long as the request, and must not hold the ~100 KB canonical text for that.
+ */
+export function cacheKeysOf(ctx: ProxyContext, withScope = true): CacheKeys {
+  ctx.state.cacheKeys ??= computeCacheKeys(ctx, withScope);
   return ctx.state.cacheKeys;
 }
 
-export function computeCacheKeys(ctx: ProxyContext): CacheKeys {
+export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys {
   const body = ctx.body;
-  const writer = new CanonicalWriter();
   const lastUser = lastUserTurn(body.messages);
+  // The canonical text goes straight into the digests, a few KB at a time: as one string it is
+  // ~160 KB (two-byte: Claude Code's prompts carry dashes), a large object V8 frees only in a full GC.
+  // The scope digest is the same text with a marker in place of the last user turn.
+  const keyHash = createHash('sha256');
+  const scopeHash = withScope && lastUser >= 0 ? createHash('sha256') : undefined;
+  const both = scopeHash ? [keyHash, scopeHash] : [keyHash];
+  const writer = new CanonicalWriter(both);
   writer.raw('{"backend":');
   writer.value(ctx.route?.backend.name ?? null, false);
   writer.raw(',"model":');
@@ -60,8 +73,6 @@ export function computeCacheKeys(ctx: ProxyContext): CacheKeys {
     writer.raw(',"tenant":');
     writer.value(ctx.state.clientKeyId, false);
   }
-  let lastStart = -1;
-  let lastEnd = -1;
   for (const field of DETERMINANTS) {
     const value = body[field];
     if (value === undefined) continue;
@@ -71,22 +82,26 @@ export function computeCacheKeys(ctx: ProxyContext): CacheKeys {
       continue;
     }
     writer.raw('[');
-    body.messages.forEach((message, i) => {
+    for (let i = 0; i < body.messages.length; i++) {
       if (i > 0) writer.raw(',');
-      if (i === lastUser) lastStart = writer.length;
-      writer.value(message, true);
-      if (i === lastUser) lastEnd = writer.length;
-    });
+      if (i === lastUser) writer.into([keyHash]);
+      writer.value(body.messages[i], true);
+      if (i === lastUser) {
+        writer.into(both);
+        scopeHash?.update('<last-user-turn>');
+      }
+    }
     writer.raw(']');
   }
   writer.raw('}');
-  const text = writer.text();
+  writer.flush();
   const turn = lastUser >= 0 ? body.messages[lastUser] : undefined;
-  let scope: string | undefined;
+  const digest = keyHash.digest('hex');
+  const scope = withScope ? `${CACHE_NAMESPACE}scope:${scopeHash?.digest('hex') ?? digest}` : undefined;
   return {
-    key: CACHE_NAMESPACE + sha256(text),
+    key: CACHE_NAMESPACE + digest,
     scope: () => {
-      scope ??= `${CACHE_NAMESPACE}scope:${lastStart < 0 ? sha256(text) : sha256(text.slice(0, lastStart), '<last-user-turn>', text.slice(lastEnd))}`;
+      if (scope === undefined) throw new Error('these cache keys were computed without a scope (no semantic tier is registered)');
       return scope;
     },
     lastUserText: turn ? textOf(turn) : '',
@@ -113,25 +128,28 @@ function isTextOnly(message: MessageParam): boolean {
   return typeof message.content === 'string' || message.content.every((block) => block.type === 'text');
 }
 
-function sha256(...parts: string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part);
-  return hash.digest('hex');
-}
-
 /**
  * Canonical JSON in one walk: object keys sorted, `undefined` dropped as JSON.stringify does,
- * and `cache_control` skipped outside user data (tool inputs and schemas).
+ * and `cache_control` skipped outside user data (tool inputs and schemas). Written into hashes
+ * in pieces of about FLUSH_AT characters, cut only between tokens (never inside a surrogate pair).
  */
 class CanonicalWriter {
   #out = '';
+  #sinks: readonly Hash[];
 
-  get length(): number {
-    return this.#out.length;
+  constructor(sinks: readonly Hash[]) {
+    this.#sinks = sinks;
   }
 
-  text(): string {
-    return this.#out;
+  /** Flushes what was written so far, then writes into `sinks`. */
+  into(sinks: readonly Hash[]): void {
+    this.flush();
+    this.#sinks = sinks;
+  }
+
+  flush(): void {
+    for (const sink of this.#sinks) sink.update(this.#out);
+    this.#out = '';
   }
 
   raw(text: string): void {
@@ -141,6 +159,7 @@ class CanonicalWriter {
   value(value: unknown, strip: boolean): void {
     if (value === null || typeof value !== 'object') {
       this.#out += typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ? JSON.stringify(value) : 'null';
+      if (this.#out.length > FLUSH_AT) this.flush();
       return;
     }
     if (Array.isArray(value)) {

@@ -125,7 +125,9 @@ class CacheCoordinator implements TierRegistry {
       return undefined;
     }
     const directives = requestDirectives(ctx.headers);
-    ctx.state.cacheSession = { keys: cacheKeysOf(ctx), directives, settings, requestedModel: ctx.body.model, missed: [] };
+    // Only a semantic tier reads the scope (hashing it costs a second pass over most of the key's text).
+    const keys = cacheKeysOf(ctx, this.#tiers.some((tier) => tier.hitStatus === 'semantic-hit'));
+    ctx.state.cacheSession = { keys, directives, settings, requestedModel: ctx.body.model, missed: [] };
     ctx.cache = { status: directives.lookup ? 'miss' : 'bypass' };
     ctx.responseHeaders['x-llm-proxy-cache'] = ctx.cache.status;
     return undefined;

@@ -77,7 +77,7 @@ export class OpenAIBackend implements Backend {
     const response = await this.client.request({
       method: 'POST',
       path: '/chat/completions',
-      body: JSON.stringify(body),
+      json: body,
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       signal: call.signal,
     });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { ProxyError } from '../errors.js';
 import { transportError, type AbortReason, type FailureContext } from './transport-error.js';
@@ -18,6 +19,11 @@ export interface UpstreamRequest {
   /** Appended to the base URL's path; may carry its own query. */
   path: string;
   body?: string;
+  /**
+   * A JSON body, serialised here a top-level array element at a time (a message, a tool): a
+   * Claude Code request as one string is ~160 KB (two-byte), which V8 frees only in a full GC.
+   */
+  json?: unknown;
   headers?: Record<string, string>;
   /** The caller's signal: aborting it aborts the upstream request (`client_closed`). */
   signal?: AbortSignal;
@@ -93,6 +99,8 @@ export class UpstreamClient {
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    // The closures below outlive the call (a stream runs for minutes): they capture the signal, never `req` and its body.
+    const { signal } = req;
     const [pathOnly, pathQuery = ''] = splitOnce(req.path, '?');
     const fullPath = joinPath(this.prefix, pathOnly);
     const query = [this.baseQuery, pathQuery].filter(Boolean).join('&');
@@ -109,7 +117,7 @@ export class UpstreamClient {
     const controller = new AbortController();
     const onCallerAbort = (): void => {
       ctx.reason ??= 'caller';
-      controller.abort(req.signal?.reason);
+      controller.abort(signal?.reason);
     };
     const timer =
       req.timeoutMs === undefined
@@ -120,13 +128,19 @@ export class UpstreamClient {
           }, req.timeoutMs);
     const cleanup = (): void => {
       if (timer) clearTimeout(timer);
-      req.signal?.removeEventListener('abort', onCallerAbort);
+      signal?.removeEventListener('abort', onCallerAbort);
     };
-    if (req.signal?.aborted) onCallerAbort();
-    else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (signal?.aborted) onCallerAbort();
+    else signal?.addEventListener('abort', onCallerAbort, { once: true });
 
     const headers = { ...this.defaultHeaders, ...lowerKeys(req.headers ?? {}) };
-    if (req.body !== undefined) headers['content-type'] ??= 'application/json';
+    let payload: Readable | null = null;
+    if (req.body !== undefined || req.json !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      const pieces = req.json === undefined ? [Buffer.from(req.body ?? '')] : jsonPieces(req.json);
+      headers['content-length'] = String(pieces.reduce((sum, piece) => sum + piece.length, 0));
+      payload = sendOnce(pieces);
+    }
 
     let data: Awaited<ReturnType<Pool['request']>>;
     try {
@@ -134,7 +148,7 @@ export class UpstreamClient {
         method: req.method,
         path: query ? `${fullPath}?${query}` : fullPath,
         headers,
-        body: req.body ?? null,
+        body: payload,
         signal: controller.signal,
         // With a deadline, a slow first byte is expected (non-streaming answers): the deadline rules.
         ...(req.timeoutMs === undefined ? {} : { headersTimeout: 0 }),
@@ -196,6 +210,64 @@ export class UpstreamClient {
     clearTimeout(timer);
     if (result === 'late') await this.pool.destroy();
   }
+}
+
+/**
+ * The request body as a stream that lets go of each piece once undici took it. undici keeps a
+ * string or Buffer body until the response ends: a ~100 KB Claude Code request for as long as
+ * its answer streams, on every open stream.
+ */
+function sendOnce(pieces: Buffer[]): Readable {
+  let next = 0;
+  return new Readable({
+    read() {
+      const piece = pieces[next];
+      if (piece === undefined) {
+        this.push(null);
+        return;
+      }
+      pieces[next++] = EMPTY;
+      this.push(piece);
+    },
+  });
+}
+
+const EMPTY = Buffer.alloc(0);
+const PIECE_CHARS = 16 * 1024;
+
+/** `JSON.stringify(value)` as buffers: the elements of top-level arrays one by one, small members merged. */
+export function jsonPieces(value: unknown): Buffer[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || 'toJSON' in value) {
+    return [Buffer.from(JSON.stringify(value) ?? 'null')];
+  }
+  const pieces: Buffer[] = [];
+  let pending = '{';
+  const add = (text: string) => {
+    if (pending.length + text.length < PIECE_CHARS) {
+      pending += text;
+      return;
+    }
+    if (pending) pieces.push(Buffer.from(pending));
+    pending = '';
+    if (text.length < PIECE_CHARS) pending = text;
+    else pieces.push(Buffer.from(text));
+  };
+  let first = true;
+  for (const [key, member] of Object.entries(value)) {
+    const json = Array.isArray(member) ? undefined : (JSON.stringify(member) as string | undefined);
+    if (json === undefined && !Array.isArray(member)) continue; // undefined, functions and symbols are left out
+    add(`${first ? '' : ','}${JSON.stringify(key)}:`);
+    first = false;
+    if (json !== undefined) {
+      add(json);
+      continue;
+    }
+    add('[');
+    (member as unknown[]).forEach((item, i) => add((i > 0 ? ',' : '') + (JSON.stringify(item) ?? 'null')));
+    add(']');
+  }
+  pieces.push(Buffer.from(`${pending}}`));
+  return pieces;
 }
 
 function joinPath(prefix: string, path: string): string {

@@ -1,0 +1,126 @@
+// What the changes that keep an open stream small must not change: the bytes a backend
+// receives, the cache keys (they are stored in Redis), and what plugins can rely on.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MessagesRequest } from '../src/anthropic/types.js';
+import type { Plugin, ProxyContext } from '../src/kernel/types.js';
+import { computeCacheKeys } from '../src/plugins/cache-key.js';
+import { jsonPieces } from '../src/upstream/http-client.js';
+import { anthropicTextEvents, openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
+import { fixturesPresent, fixturesRequired, loadFixture } from './support/fixtures.js';
+import { openaiBackend, postMessages, startProxy, type TestProxy } from './support/proxy.js';
+
+const long = 'line — with “quotes” and an emoji 🤖\n'.repeat(1200);
+const wide: MessagesRequest = {
+  model: 'claude-sonnet-4-5',
+  max_tokens: 100,
+  system: [{ type: 'text', text: long, cache_control: { type: 'ephemeral' } }],
+  tools: [{ name: 'Bash', description: long, input_schema: { type: 'object', properties: { command: { type: 'string', description: 'x'.repeat(20000) } } } }],
+  messages: [
+    { role: 'user', content: [{ type: 'text', text: 'hello' }] },
+    { role: 'assistant', content: 'hi' },
+    { role: 'user', content: [{ type: 'text', text: 'list — the files' }] },
+  ],
+};
+const ctxFor = (body: MessagesRequest) => ({ body, route: { backend: { name: 'gpu' }, model: 'm' }, state: {} }) as unknown as ProxyContext;
+
+describe('cache keys hashed in pieces', () => {
+  it('are the digests the one-string canonical text gave (keys already in Redis stay valid)', () => {
+    // Computed with the implementation that built the whole canonical text first.
+    const keys = computeCacheKeys(ctxFor(wide));
+    expect(keys.key).toBe('llmp:v1:55532251c306e38587e731dcb101eb1a1cd4e6de72202a14c7508b7bd9296a06');
+    expect(keys.scope()).toBe('llmp:v1:scope:8758fb800abe1bc9bf36f4a7f2159f7a5a01a287e2df9e077f1f2ff0c65e84e4');
+  });
+
+  it('skip the scope digest when no semantic tier asks for it, with the same key', () => {
+    const without = computeCacheKeys(ctxFor(wide), false);
+    expect(without.key).toBe(computeCacheKeys(ctxFor(wide)).key);
+    expect(() => without.scope()).toThrow(/without a scope/);
+  });
+});
+
+describe('JSON sent upstream in pieces', () => {
+  const samples: Array<[string, unknown]> = [
+    ['a request with long and non-ASCII strings', wide],
+    ['members JSON.stringify leaves out or turns into null', { a: undefined, b: [undefined, () => 1, 1], c: null, d: 'é', e: [], f: () => 2 }],
+    ['a top-level array', [1, { a: 2 }]],
+    ['a string', 'x'],
+  ];
+  for (const [name, value] of samples) {
+    it(`is byte for byte JSON.stringify: ${name}`, () => {
+      expect(Buffer.concat(jsonPieces(value)).toString('utf8')).toBe(JSON.stringify(value));
+    });
+  }
+
+  describe.skipIf(!fixturesPresent && !fixturesRequired)('on a real Claude Code request', () => {
+    it('is JSON.stringify too, cut into pieces far smaller than the request', () => {
+      const body = loadFixture('pong-turn1').body;
+      const pieces = jsonPieces(body);
+      expect(Buffer.concat(pieces).toString('utf8')).toBe(JSON.stringify(body));
+      expect(pieces.length).toBeGreaterThan(3);
+    });
+  });
+});
+
+describe('through the proxy', () => {
+  let openai: FakeUpstream;
+  let anthropic: FakeUpstream;
+  let px: TestProxy;
+  const seenInRespond: Array<{ messages: number; model: string; hasTools: boolean }> = [];
+  const observer: Plugin = {
+    name: 'observer',
+    apply({ hooks }) {
+      hooks.respond.tap('observer', (ctx) => {
+        seenInRespond.push({ messages: ctx.body.messages.length, model: ctx.body.model, hasTools: ctx.body.tools !== undefined });
+      });
+    },
+  };
+  beforeAll(async () => {
+    openai = await startFakeUpstream();
+    openai.setFallback({ kind: 'openai-stream', chunks: openaiTextChunks('ok') });
+    anthropic = await startFakeUpstream({ format: 'anthropic' });
+    anthropic.setFallback({ kind: 'anthropic-stream', events: anthropicTextEvents('ok') });
+    px = await startProxy({
+      backend: 'gpu',
+      backends: { gpu: openaiBackend(openai.url), claude: { type: 'anthropic', url: anthropic.url, apiKey: 'sk-test-anthropic' } },
+      plugins: [observer],
+    });
+  });
+  afterAll(async () => {
+    await px.close();
+    await openai.close();
+    await anthropic.close();
+  });
+
+  it('passes non-ASCII text through unchanged (the body is decoded with \\u escapes, then parsed)', async () => {
+    const text = 'em — dash, “quotes”, ü, 中文, 🤖 and a lone \\ backslash';
+    const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: text }] }, { 'x-llm-proxy-cache': 'no-store' });
+    expect(res.status).toBe(200);
+    const sent = openai.chatRequests.at(-1)!;
+    expect(sent.body).toMatchObject({ messages: [{ role: 'user', content: text }] });
+    expect(Number(sent.headers['content-length'])).toBe(Buffer.byteLength(sent.rawBody));
+  });
+
+  it('keeps rejecting what JSON.parse rejects, and decodes invalid UTF-8 as before', async () => {
+    const escapedAccent = Buffer.concat([Buffer.from('{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"\\'), Buffer.from('é"}]}')]);
+    expect((await postMessages(px.url, escapedAccent.toString('utf8'))).status).toBe(400);
+    const invalid = Buffer.concat([Buffer.from('{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}]}')]);
+    const res = await fetch(`${px.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-proxy-cache': 'no-store' }, body: invalid });
+    expect(res.status).toBe(200);
+    expect(openai.chatRequests.at(-1)!.body).toMatchObject({ messages: [{ role: 'user', content: 'a\ufffd\ufffdb' }] });
+  });
+
+  it('sends the Anthropic passthrough body as the same JSON, with a content-length', async () => {
+    const res = await postMessages(px.url, { ...wide, stream: true, model: 'claude/claude-sonnet-4-5' }, { 'x-llm-proxy-cache': 'no-store' });
+    expect(res.status).toBe(200);
+    const sent = anthropic.chatRequests.at(-1)!;
+    expect(sent.body).toMatchObject({ system: wide.system, tools: wide.tools, messages: wide.messages });
+    expect(Number(sent.headers['content-length'])).toBe(Buffer.byteLength(sent.rawBody));
+  });
+
+  it('lets the respond hook see the settings of the request, not its messages, system or tools', async () => {
+    seenInRespond.length = 0;
+    await postMessages(px.url, { ...wide, stream: true }, { 'x-llm-proxy-cache': 'no-store' });
+    await expect.poll(() => seenInRespond.length).toBe(1);
+    expect(seenInRespond[0]).toEqual({ messages: 0, model: 'claude-sonnet-4-5', hasTools: false });
+  });
+});
