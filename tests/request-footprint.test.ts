@@ -101,9 +101,11 @@ describe('through the proxy', () => {
   });
 
   it('keeps rejecting what JSON.parse rejects, and decodes invalid UTF-8 as before', async () => {
-    const escapedAccent = Buffer.concat([Buffer.from('{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"\\'), Buffer.from('é"}]}')]);
-    expect((await postMessages(px.url, escapedAccent.toString('utf8'))).status).toBe(400);
-    const invalid = Buffer.concat([Buffer.from('{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}]}')]);
+    const escapedAccent = Buffer.concat([Buffer.from('{"model":"claude-opus-4-8","max_tokens":5,"messages":[{"role":"user","content":"\\'), Buffer.from('é"}]}')]);
+    const rejected = await postMessages(px.url, escapedAccent.toString('utf8'));
+    expect(rejected.status).toBe(400);
+    expect(rejected.text).toContain('not valid JSON');
+    const invalid = Buffer.concat([Buffer.from('{"model":"claude-opus-4-8","max_tokens":5,"messages":[{"role":"user","content":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('b"}]}')]);
     const res = await fetch(`${px.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-llm-proxy-cache': 'no-store' }, body: invalid });
     expect(res.status).toBe(200);
     expect(openai.chatRequests.at(-1)!.body).toMatchObject({ messages: [{ role: 'user', content: 'a\ufffd\ufffdb' }] });
