@@ -1,5 +1,6 @@
 import { ProxyError } from '../errors.js';
 import type { UpstreamResponse } from '../upstream/http-client.js';
+import { readBounded } from '../upstream/read-bounded.js';
 
 /** How a 200 body is to be read, from its content type; `other` is not an API answer at all. */
 export type BodyKind = 'json' | 'sse' | 'other';
@@ -23,7 +24,7 @@ export async function unexpectedBody(
   opts: { backend: string; url: string; api: string },
 ): Promise<ProxyError> {
   const contentType = (response.headers['content-type'] ?? 'no content type').split(';')[0]!.trim();
-  const snippet = describeBody(await readStart(response.body, SNIPPET_BYTES));
+  const snippet = describeBody(await readBounded(response.body, SNIPPET_BYTES));
   return new ProxyError(
     `The backend answered HTTP 200 with ${contentType} instead of an event stream or JSON${snippet ? ` (${JSON.stringify(snippet)})` : ''}.`,
     {
@@ -34,22 +35,6 @@ export async function unexpectedBody(
       recommendations: [`check that the backend URL ${opts.url} points at an ${opts.api}: a web page, a login or a gateway page answered instead`],
     },
   );
-}
-
-async function readStart(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const decoder = new TextDecoder();
-  let out = '';
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      out += decoder.decode(chunk.byteLength > limit - size ? chunk.subarray(0, limit - size) : chunk, { stream: true });
-      size += chunk.byteLength;
-      if (size >= limit) break; // leaving the loop releases the rest of the body
-    }
-  } catch {
-    // A body that breaks mid-read: what arrived is enough to describe it.
-  }
-  return out;
 }
 
 /** An HTML page's <title>, else its first words without markup, at most 120 characters. */

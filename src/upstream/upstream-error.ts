@@ -1,6 +1,7 @@
 import type { ErrorType } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
 import type { UpstreamResponse } from './http-client.js';
+import { readBounded } from './read-bounded.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_MESSAGE = 500;
@@ -130,24 +131,6 @@ function classify(status: number, bodyText: string): Classified {
     retryable: true,
     recommendations: ['retry; if it persists, check the backend status or logs'],
   };
-}
-
-async function readBounded(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const decoder = new TextDecoder();
-  let out = '';
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const room = limit - size;
-      const part = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-      out += decoder.decode(part, { stream: true });
-      size += part.byteLength;
-      if (size >= limit) break; // leaving the loop destroys the rest of the body
-    }
-  } catch {
-    // A body that breaks mid-read still leaves us whatever arrived; the status says enough.
-  }
-  return out + decoder.decode();
 }
 
 function parseErrorBody(text: string): ParsedError {
