@@ -72,6 +72,26 @@ describe('llm-proxy start warnings', () => {
     expect(parenDepth(local!)).toBeLessThanOrEqual(1);
   });
 
+  it('do not tell a user to start Ollama locally for a backend behind an SSH tunnel: the tunnel says what is wrong', async () => {
+    const box = sandbox({
+      backend: 'main',
+      port: 'auto',
+      backends: {
+        main: scripted('hi'),
+        // What `deploy/vastai/tunnel.sh --print-config` writes; this host never resolves.
+        gpu: { type: 'vast-ai', format: 'ollama', model: 'qwen3-coder:30b', tunnel: { host: 'ssh5.nosuch.invalid', port: 12345, user: 'root', remotePort: 11434 } },
+      },
+    });
+    const proxy = await startProxy(box);
+    await waitUntil(() => proxy.stderr().includes('tunnel for backend "gpu" is down'), 'the tunnel to report itself down');
+    const gpuLines = linesWith(proxy.stderr(), /gpu/);
+    expect(gpuLines.join('\n')).not.toMatch(/ollama serve|Ollama is not reachable/);
+    const status = await run(box, ['status']);
+    const [gpu] = linesWith(status.stdout, /✗ gpu/);
+    expect(gpu, status.stdout).toContain('its SSH tunnel is not up');
+    expect(gpu).not.toContain('ollama serve');
+  });
+
   it('say again what a reload newly finds', async () => {
     const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('hi') } });
     const proxy = await startProxy(box);
