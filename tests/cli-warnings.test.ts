@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ask, run, sandbox, scripted, startProxy, waitUntil } from './support/cli.js';
+import { ask, run, sandbox, scripted, startProxy, statusJson, waitUntil } from './support/cli.js';
 import { redisPresent, redisRequired, startRedis, type RedisServer } from './support/redis.js';
 
 /** A loopback port that refuses connections (nothing listens there). */
@@ -105,12 +105,21 @@ describe('llm-proxy start warnings', () => {
 
 describe('texts', () => {
   it('setup --global names the proxy port and the Ollama URL', async () => {
-    const box = sandbox();
+    const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('hi') } });
     const result = await run(box, ['setup', '--global']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('the proxy listens on port 8000');
     expect(result.stdout).toContain('a local Ollama at http://127.0.0.1:11434');
     expect(result.stdout).not.toContain('Ollama on port 8000');
+    // A project's own config does not replace the global file: it is layered over it, and the
+    // text says so (it used to say the file applied only where a project had no config).
+    expect(result.stdout).not.toContain('without its own config');
+    expect(result.stdout).toContain("a project's own config overrides these settings and adds its backends");
+    const proxy = await startProxy(box);
+    expect(proxy.stdout()).toContain('global ~/.llm-proxy/config.json');
+    const { entries } = await statusJson(box);
+    expect(entries[0]?.active).toBe('main');
+    expect(entries[0]?.backends?.map((b) => b.name).sort()).toEqual(['main', 'ollama']);
   });
 
   it('the template says that edits apply live, as they do for a .ts config', async () => {
