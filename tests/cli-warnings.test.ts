@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ask, run, sandbox, scripted, startProxy, waitUntil } from './support/cli.js';
+import { ask, run, sandbox, scripted, startProxy, statusJson, waitUntil } from './support/cli.js';
 import { redisPresent, redisRequired, startRedis, type RedisServer } from './support/redis.js';
 
 /** A loopback port that refuses connections (nothing listens there). */
@@ -72,6 +72,26 @@ describe('llm-proxy start warnings', () => {
     expect(parenDepth(local!)).toBeLessThanOrEqual(1);
   });
 
+  it('do not tell a user to start Ollama locally for a backend behind an SSH tunnel: the tunnel says what is wrong', async () => {
+    const box = sandbox({
+      backend: 'main',
+      port: 'auto',
+      backends: {
+        main: scripted('hi'),
+        // What `deploy/vastai/tunnel.sh --print-config` writes; this host never resolves.
+        gpu: { type: 'vast-ai', format: 'ollama', model: 'qwen3-coder:30b', tunnel: { host: 'ssh5.nosuch.invalid', port: 12345, user: 'root', remotePort: 11434 } },
+      },
+    });
+    const proxy = await startProxy(box);
+    await waitUntil(() => proxy.stderr().includes('tunnel for backend "gpu" is down'), 'the tunnel to report itself down');
+    const gpuLines = linesWith(proxy.stderr(), /gpu/);
+    expect(gpuLines.join('\n')).not.toMatch(/ollama serve|Ollama is not reachable/);
+    const status = await run(box, ['status']);
+    const [gpu] = linesWith(status.stdout, /✗ gpu/);
+    expect(gpu, status.stdout).toContain('its SSH tunnel is not up');
+    expect(gpu).not.toContain('ollama serve');
+  });
+
   it('say again what a reload newly finds', async () => {
     const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('hi') } });
     const proxy = await startProxy(box);
@@ -85,12 +105,21 @@ describe('llm-proxy start warnings', () => {
 
 describe('texts', () => {
   it('setup --global names the proxy port and the Ollama URL', async () => {
-    const box = sandbox();
+    const box = sandbox({ backend: 'main', port: 'auto', backends: { main: scripted('hi') } });
     const result = await run(box, ['setup', '--global']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('the proxy listens on port 8000');
     expect(result.stdout).toContain('a local Ollama at http://127.0.0.1:11434');
     expect(result.stdout).not.toContain('Ollama on port 8000');
+    // A project's own config does not replace the global file: it is layered over it, and the
+    // text says so (it used to say the file applied only where a project had no config).
+    expect(result.stdout).not.toContain('without its own config');
+    expect(result.stdout).toContain("a project's own config overrides these settings and adds its backends");
+    const proxy = await startProxy(box);
+    expect(proxy.stdout()).toContain('global ~/.llm-proxy/config.json');
+    const { entries } = await statusJson(box);
+    expect(entries[0]?.active).toBe('main');
+    expect(entries[0]?.backends?.map((b) => b.name).sort()).toEqual(['main', 'ollama']);
   });
 
   it('the template says that edits apply live, as they do for a .ts config', async () => {

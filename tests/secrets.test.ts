@@ -6,6 +6,7 @@ import { resolveUserConfig } from '../src/config/load.js';
 import { pluginResolver } from '../src/plugins/builtin.js';
 import { collectSecrets, environmentSecrets } from '../src/secrets/collect.js';
 import { SecretScrubber } from '../src/secrets/scrubber.js';
+import { startProxy } from './support/proxy.js';
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
@@ -46,6 +47,40 @@ describe('collectSecrets', () => {
       expect(found).toContain(expected);
     }
     expect([...found]).not.toContain('/home/someone');
+  });
+
+  // Backend names and model globs are the user's own words: a backend called "badkey" or
+  // "turnkey" made its type, URL and model secrets, and "openai", "cerebras" or "ollama" then
+  // read "[redacted]" in every error, status line and advice ("llm-proxy switch [redacted]").
+  it('does not take a backend named like a secret (or a model glob) for one; its key still is', async () => {
+    const config = await resolveUserConfig(
+      {
+        backend: 'badkey',
+        backends: {
+          badkey: { type: 'cerebras', apiKey: 'csk-badkey-key-1', apiUrl: 'http://127.0.0.1:1/v1', model: 'gpt-oss-120b' },
+          'token-gpu': { type: 'openai', url: 'http://127.0.0.1:2/v1', models: { '*secret*': 'qwen3-coder:30b' } },
+        },
+      },
+      { env: {}, onWarning: () => undefined },
+    );
+    const secrets = collectSecrets(config, {});
+    expect(secrets).toContain('csk-badkey-key-1');
+    for (const plain of ['cerebras', 'openai', 'gpt-oss-120b', 'qwen3-coder:30b', 'http://127.0.0.1:1/v1', 'http://127.0.0.1:2/v1']) {
+      expect(secrets).not.toContain(plain);
+    }
+  });
+
+  it("a backend named like a secret keeps its type and model readable in /health", async () => {
+    // Nothing listens on port 9: /health reports it down, which is all this needs.
+    const px = await startProxy({ backend: 'turnkey', backends: { turnkey: { type: 'openai', url: 'http://127.0.0.1:9/v1', model: 'qwen3-coder:30b' } } });
+    try {
+      const health = (await (await fetch(`${px.url}/health`)).json()) as { backends: Record<string, { type: string }> };
+      expect(health.backends.turnkey?.type).toBe('openai');
+      const models = (await (await fetch(`${px.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+      expect(models.data.map((m) => m.id)).toContain('turnkey/qwen3-coder:30b');
+    } finally {
+      await px.close();
+    }
   });
 
   it('leaves out the ANTHROPIC_AUTH_TOKEN placeholder that `llm-proxy env` sets', async () => {

@@ -1,9 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../src/config/load.js';
+import { claudeAvailable, runClaude } from './support/claude-cli.js';
+import { startCountingRelay } from './support/counting-relay.js';
 import { freePort } from '../src/plugins/local-port.js';
 import { presetsProvider } from '../src/plugins/presets-provider.js';
-import { sshArgs } from '../src/plugins/ssh-tunnel-process.js';
+import { personNeeded, sshArgs, type TunnelSettings } from '../src/plugins/ssh-tunnel-process.js';
 import { planTunnel, sshTunnel } from '../src/plugins/ssh-tunnel.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { postMessages, startProxy, type TestProxy } from './support/proxy.js';
@@ -81,6 +86,22 @@ describe('tunnel settings', () => {
       /backends\.gpu\.tunnel\.remotePort: Required/,
     );
     await expect(resolveUserConfig({ backends: { gpu: { type: 'self-hosted' } } } as never, quiet)).rejects.toThrow(/backends\.gpu\.url: Required/);
+  });
+});
+
+describe("ssh's failures that wait on a person", () => {
+  const settings: TunnelSettings = { backend: 'gpu', host: 'ssh5.vast.ai', port: 12345, user: 'root', remoteHost: '127.0.0.1', remotePort: 11434, localPort: 11435, readyTimeoutMs: 30_000 };
+
+  it('names what to fix for each, and nothing for what may pass by itself', () => {
+    expect(personNeeded('ssh: Could not resolve hostname ssh5.vast.ai: Name or service not known', settings)).toContain('backends.gpu.tunnel.host');
+    expect(personNeeded('root@ssh5.vast.ai: Permission denied (publickey).', { ...settings, identityFile: '/k' })).toContain('backends.gpu.tunnel.identityFile (/k)');
+    expect(personNeeded('Host key verification failed.', settings)).toContain("ssh-keygen -R '[ssh5.vast.ai]:12345'");
+    expect(personNeeded('could not run ssh: not found on PATH; install the OpenSSH client', settings)).toContain('openssh-client');
+    // A DNS hiccup, an instance still booting or unreachable for now: the client keeps its retries.
+    expect(personNeeded('ssh: Could not resolve hostname ssh5.vast.ai: Temporary failure in name resolution', settings)).toBeUndefined();
+    expect(personNeeded('ssh: connect to host ssh5.vast.ai port 12345: Connection refused', settings)).toBeUndefined();
+    expect(personNeeded('ssh: connect to host ssh5.vast.ai port 12345: Connection timed out', settings)).toBeUndefined();
+    expect(personNeeded('ssh was killed by SIGKILL', settings)).toBeUndefined();
   });
 });
 
@@ -162,10 +183,95 @@ describe.skipIf(tools.skip)('ssh tunnels through a real sshd on 127.0.0.1', () =
       expect(error.error.message).toContain('did not come up within 1.5 s; ssh said:');
       expect(error.error.message).toMatch(/Connection refused/);
       expect(error.error.message).toContain('llm-proxy switch');
+      // An instance that is not up yet may be soon: the client keeps its retries.
+      expect(answer.headers.get('x-should-retry')).toBeNull();
       expect((await tunnels(dead.url)).status).toBe('down');
     } finally {
       await dead.close();
     }
+  });
+
+  // What waits on a person (a host name that does not resolve, a key the server refuses) fails
+  // as soon as ssh gives up, with x-should-retry: false: before, every request waited for
+  // readyTimeoutMs and Claude Code retried the 502 ten times (minutes of silence).
+  describe('a tunnel that cannot log in', () => {
+    let broken: TestProxy;
+    beforeAll(async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'llm-proxy-unauthorized-'));
+      const unauthorized = join(dir, 'key');
+      const keygen = spawnSync(tools.path('ssh-keygen'), ['-q', '-t', 'ed25519', '-N', '', '-f', unauthorized], { encoding: 'utf8' });
+      expect(keygen.status, keygen.stderr).toBe(0);
+      const otherKnownHosts = join(dir, 'known_hosts');
+      writeFileSync(otherKnownHosts, `[127.0.0.1]:${sshd.port} ${readFileSync(`${unauthorized}.pub`, 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+      // Long enough that a request waiting for it cannot pass for failing at once.
+      const readyTimeoutMs = 20_000;
+      broken = await startProxy({
+        backend: 'nohost',
+        backends: {
+          nohost: { type: 'vast-ai', model: 'qwen3-coder:30b', tunnel: { host: 'gpu.nosuch.invalid', port: 12345, user: 'root', remotePort: 11434, readyTimeoutMs } },
+          // A host key other than the server's already recorded for it (a replaced instance).
+          changed: {
+            type: 'vast-ai',
+            model: 'qwen3-coder:30b',
+            tunnel: { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile, knownHostsFile: otherKnownHosts, remotePort: 11434, readyTimeoutMs },
+          },
+          denied: {
+            type: 'vast-ai',
+            model: 'qwen3-coder:30b',
+            tunnel: { host: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: unauthorized, knownHostsFile: sshd.knownHostsFile, remotePort: 11434, readyTimeoutMs },
+          },
+        },
+        plugins: [sshTunnel(), presetsProvider()],
+      });
+    });
+    afterAll(async () => {
+      await broken?.close();
+    });
+
+    it('an unknown host: a 502 with ssh\'s reason and x-should-retry: false', async () => {
+      const answer = await postMessages(broken.url, question);
+      expect(answer.status).toBe(502);
+      expect(answer.headers.get('x-should-retry')).toBe('false');
+      const { error } = JSON.parse(answer.text) as { error: { type: string; message: string } };
+      expect(error.message).toContain('the SSH tunnel root@gpu.nosuch.invalid:12345 -> 127.0.0.1:11434');
+      expect(error.message).toContain('Could not resolve hostname gpu.nosuch.invalid');
+      expect(error.message).toContain('backends.nohost.tunnel.host');
+      expect(error.message).not.toContain('did not come up within');
+    }, 40_000);
+
+    it('a key the server refuses: the same, naming the key setting', async () => {
+      const answer = await postMessages(broken.url, { ...question, model: 'denied' });
+      expect(answer.status).toBe(502);
+      expect(answer.headers.get('x-should-retry')).toBe('false');
+      const { error } = JSON.parse(answer.text) as { error: { message: string } };
+      expect(error.message).toContain('Permission denied (publickey)');
+      expect(error.message).toContain('backends.denied.tunnel.identityFile');
+      const section = await tunnels(broken.url);
+      expect(section.backends.denied?.lastError).toContain('Permission denied');
+    }, 40_000);
+
+    it('a host key that changed: the same, with the command that forgets the old key', async () => {
+      const answer = await postMessages(broken.url, { ...question, model: 'changed' });
+      expect(answer.status).toBe(502);
+      expect(answer.headers.get('x-should-retry')).toBe('false');
+      const { error } = JSON.parse(answer.text) as { error: { message: string } };
+      expect(error.message).toContain('Host key verification failed');
+      expect(error.message).toContain(`ssh-keygen -R '[127.0.0.1]:${sshd.port}'`);
+    }, 40_000);
+
+    it.skipIf(!claudeAvailable())('the real Claude Code CLI shows it after one request, with its default retries', async () => {
+      const relay = await startCountingRelay(broken.url);
+      try {
+        const run = await runClaude({ baseUrl: relay.url, prompt: 'say hi' });
+        expect(run.timedOut, 'the CLI was still retrying when the test gave up').toBe(false);
+        const json = run.json as { is_error?: boolean; result?: string } | undefined;
+        expect(json?.is_error, run.stderr || run.stdout).toBe(true);
+        expect(json?.result).toContain('Could not resolve hostname gpu.nosuch.invalid');
+        expect(relay.messages).toBe(1);
+      } finally {
+        await relay.close();
+      }
+    }, 150_000);
   });
 
   it('stops ssh at shutdown', async () => {

@@ -74,7 +74,8 @@ export class OllamaBackend implements Backend {
   async checkModel(): Promise<void> {
     const model = this.#options.model;
     for (const warning of this.#setupWarnings()) this.#warn(warning);
-    if (!model) return;
+    // At start a tunnel's local end answers only once ssh is up; "start Ollama" would mislead.
+    if (!model || this.#options.tunneled) return;
     try {
       this.#note(await this.#models.inspect(model));
     } catch (error) {
@@ -164,6 +165,7 @@ export class OllamaBackend implements Backend {
 
   #explain(error: unknown): string {
     if (!(error instanceof ProxyError)) return String(error);
+    if (this.#options.tunneled && error.code === 'upstream_unreachable') return `${error.message}: its SSH tunnel is not up (see tunnels)`;
     const refined = refineOllamaError(error, this.#scope(this.#options.model ?? ''));
     const advice = refined.recommendations[0];
     // Messages often end in parentheses already ("... (nothing is listening there)").

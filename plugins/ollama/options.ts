@@ -21,6 +21,8 @@ export interface OllamaBackendOptions extends ModelMapping {
   embedModel?: string;
   apiKey?: string;
   headers?: Record<string, string>;
+  /** Reached through an SSH tunnel (`tunnel` in its config): the ssh-tunnel plugin reports the tunnel's state. */
+  tunneled?: boolean;
 }
 
 /** What Go's time.ParseDuration accepts: `30m`, `1h30m`, `-1s` (negative: never unload), `0`. */
@@ -46,6 +48,7 @@ export function parseOllamaOptions(spec: BackendSpec, server: ServerSettings, de
     embedModel: optionalString(options, 'embedModel', at),
     apiKey: optionalString(options, 'apiKey', at),
     headers: optionalStringRecord(options, 'headers', at),
+    tunneled: options.tunnel !== undefined,
   };
 }
 

@@ -55,7 +55,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
   cli
     .command('setup', 'Write a commented config template (llm-proxy.config.ts)')
     .option('--workspace <dir>', 'Where to write it (default: cwd)')
-    .option('--global', 'Write ~/.llm-proxy/config.json instead, used where no project config exists')
+    .option('--global', 'Write ~/.llm-proxy/config.json instead: settings for every directory, under a project\'s own config')
     .option('--force', 'Overwrite an existing file')
     .action((options: SetupOptions) => run(async () => (await import('./commands/setup.js')).setup(options)));
 

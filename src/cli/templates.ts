@@ -60,7 +60,7 @@ export default {
 } satisfies import('@jleechan/llm-proxy-server').UserConfig;
 `;
 
-/** `~/.llm-proxy/config.json`: what every workspace without its own config uses. */
+/** `~/.llm-proxy/config.json`: every workspace's settings, under the workspace's own config. */
 export const GLOBAL_TEMPLATE = {
   backend: 'ollama',
   port: 8000,

@@ -44,6 +44,28 @@ export function sshArgs(s: TunnelSettings): string[] {
   ];
 }
 
+/**
+ * What to do when ssh's last words say that trying again soon cannot help: they wait on a
+ * person (a host name to fix, a key to authorize, a changed host key, ssh to install).
+ * Undefined for what may pass by itself (a refused or timed-out connection: an instance booting).
+ */
+export function personNeeded(said: string, s: TunnelSettings): string | undefined {
+  const at = `backends.${s.backend}.tunnel`;
+  if (/Could not resolve hostname/i.test(said) && !/Temporary failure/i.test(said)) {
+    return `check ${at}.host (${s.host}): this machine cannot resolve it`;
+  }
+  if (/Permission denied/i.test(said)) {
+    const key = s.identityFile ? `${at}.identityFile (${s.identityFile})` : `${at}.identityFile (unset: ssh's default keys and agent)`;
+    return `authorize this machine's key for ${s.user}@${s.host} or fix ${key}; the tunnel never asks for a password`;
+  }
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i.test(said)) {
+    const known = s.port === 22 ? s.host : `[${s.host}]:${s.port}`;
+    return `the host's key differs from the one recorded: if the instance was replaced, remove the old key with \`ssh-keygen -R '${known}'\``;
+  }
+  if (/^could not run .*not found on PATH/.test(said)) return 'install the OpenSSH client (Debian: apt-get install openssh-client)';
+  return undefined;
+}
+
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
@@ -67,6 +89,8 @@ export class Tunnel {
   #retryTimer: NodeJS.Timeout | undefined;
   #stderrLine = '';
   #lastError: string | undefined;
+  /** Set while the last exit needs a person (personNeeded); requests then fail at once. */
+  #advice: string | undefined;
   readonly #onChange = new Set<() => void>();
 
   constructor(settings: TunnelSettings, logger: Logger, command = 'ssh') {
@@ -125,6 +149,7 @@ export class Tunnel {
     while (this.#child === child) {
       if ((await portAnswers(this.settings.localPort)) && this.#child === child) {
         this.#upSince = Date.now();
+        this.#advice = undefined;
         this.#setState('up');
         this.#logger.info(`tunnel for backend "${this.settings.backend}" is up`, { target: this.target, localPort: this.settings.localPort });
         return;
@@ -143,6 +168,7 @@ export class Tunnel {
       return;
     }
     this.#lastError = this.#stderrLine || (signal ? `ssh was killed by ${signal}` : `ssh exited with code ${code}`);
+    this.#advice = personNeeded(this.#lastError, this.settings);
     if (upFor >= STABLE_MS) this.#failures = 0;
     const delay = Math.min(FIRST_RETRY_MS * 2 ** this.#failures, MAX_RETRY_MS);
     this.#failures += 1;
@@ -158,10 +184,14 @@ export class Tunnel {
     }, delay);
   }
 
-  /** Resolves once the tunnel is up (or the client went away); a 502 after `readyTimeoutMs`. */
+  /**
+   * Resolves once the tunnel is up (or the client went away); a 502 after `readyTimeoutMs`, or
+   * as soon as ssh exits with a failure that needs a person.
+   */
   async whenUp(signal: AbortSignal): Promise<void> {
     if (this.#state === 'up') return;
     if (this.#state === 'stopped') throw this.#notUp();
+    if (this.#needsPerson()) throw this.#notUp();
     const up = await new Promise<boolean>((resolve) => {
       const finish = (value: boolean): void => {
         clearTimeout(timer);
@@ -171,6 +201,7 @@ export class Tunnel {
       };
       const onChange = (): void => {
         if (this.#state === 'up' || this.#state === 'stopped') finish(this.#state === 'up');
+        else if (this.#needsPerson()) finish(false);
       };
       // The provider then sees the aborted signal and reports the disconnect as usual.
       const onAbort = (): void => finish(true);
@@ -182,8 +213,28 @@ export class Tunnel {
     if (!up) throw this.#notUp();
   }
 
+  /** Down after an exit that needs a person, and not trying again right now. */
+  #needsPerson(): boolean {
+    return this.#state === 'down' && this.#advice !== undefined;
+  }
+
   #notUp(): ProxyError {
     const { backend, host, port, user, localPort, readyTimeoutMs } = this.settings;
+    const login = `check that the instance runs and that \`ssh -p ${port} ${user}@${host}\` logs in from this machine without a prompt`;
+    const switchAway = '`llm-proxy switch <another backend>`';
+    const advice = this.#needsPerson() ? this.#advice : undefined;
+    if (advice !== undefined) {
+      // Claude Code would retry a 502 ten times, minutes in which nothing changes by itself.
+      const retryIn = this.#retryAt === undefined ? '' : `; llm-proxy runs ssh again in ${Math.ceil(Math.max(0, this.#retryAt - Date.now()) / 1000)} s`;
+      return new ProxyError(`the SSH tunnel ${this.target} (local port ${localPort}) is down; ssh said: ${this.#lastError}${retryIn}`, {
+        code: 'tunnel_down',
+        type: 'api_error',
+        status: 502,
+        backend,
+        retryable: false,
+        recommendations: [advice, switchAway],
+      });
+    }
     const why = this.#state === 'stopped' ? 'is stopped (the proxy is shutting down)' : `did not come up within ${readyTimeoutMs / 1000} s`;
     const said = this.#stderrLine || this.#lastError;
     return new ProxyError(`the SSH tunnel ${this.target} (local port ${localPort}) ${why}${said ? `; ssh said: ${said}` : ''}`, {
@@ -191,10 +242,7 @@ export class Tunnel {
       type: 'api_error',
       status: 502,
       backend,
-      recommendations: [
-        `check that the instance runs and that \`ssh -p ${port} ${user}@${host}\` logs in from this machine without a prompt`,
-        '`llm-proxy switch <another backend>`',
-      ],
+      recommendations: [login, switchAway],
     });
   }
 

@@ -59,6 +59,9 @@ function addSecret(found: Set<string>, value: string): void {
   if (colon >= 0) found.add(pair).add(pair.slice(colon + 1));
 }
 
+/** Maps keyed by the user's own names (backend names, model globs): a key there names no setting. */
+const NAMED_MAPS = new Set(['backends', 'models']);
+
 const isPluginObject = (value: object): boolean =>
   typeof (value as { apply?: unknown }).apply === 'function' && typeof (value as { name?: unknown }).name === 'string';
 
@@ -87,6 +90,8 @@ export function secretValuesIn(value: unknown, found = new Set<string>()): Set<s
         for (const [header, headerValue] of Object.entries(inner)) {
           if (!PLAIN_HEADERS.has(header.toLowerCase())) walk(headerValue, true, depth + 2);
         }
+      } else if (NAMED_MAPS.has(key) && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) {
+        for (const named of Object.values(inner)) walk(named, underSecret, depth + 2);
       } else walk(inner, underSecret || SECRET_KEY.test(key), depth + 1);
     }
   };
@@ -112,7 +117,7 @@ export function environmentSecrets(env: NodeJS.ProcessEnv = process.env, found =
  * client keys, plugin options and what plugins declare (`secrets`), and the environment.
  */
 export function collectSecrets(config: ResolvedConfig, env: NodeJS.ProcessEnv = process.env): string[] {
-  const found = secretValuesIn(config.backends);
+  const found = secretValuesIn({ backends: config.backends });
   for (const key of config.auth.keys) found.add(key);
   for (const secret of config.pluginSecrets ?? []) found.add(secret);
   for (const plugin of config.plugins) for (const secret of plugin.secrets ?? []) addSecret(found, secret);

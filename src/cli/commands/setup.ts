@@ -47,8 +47,8 @@ export async function setup(options: SetupOptions): Promise<number> {
     out(`${pc.green('created')} ${file} ${pc.dim('(mode 0600)')}`);
     const { port } = GLOBAL_TEMPLATE;
     const { url } = GLOBAL_TEMPLATE.backends.ollama;
-    out(`  It applies in every directory without its own config: the proxy listens on port ${port} and sends`);
-    out(`  requests to a local Ollama at ${url}.`);
+    out(`  It applies in every directory: the proxy listens on port ${port} and sends requests to`);
+    out(`  a local Ollama at ${url}; a project's own config overrides these settings and adds its backends.`);
     out();
     out('Next steps:');
     out(`  ollama pull ${GLOBAL_TEMPLATE.backends.ollama.model}`);
