@@ -3,7 +3,7 @@
 // environment: nothing from the developer's own Claude Code setup can leak into a test.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,8 +51,15 @@ export interface RunClaudeResult {
   durationMs: number;
 }
 
+/** Homes this process made; removed when it exits (a caller may reuse one for a second run). */
+const madeHomes = new Set<string>();
+process.once('exit', () => {
+  for (const home of madeHomes) rmSync(home, { recursive: true, force: true });
+});
+
 export async function runClaude(opts: RunClaudeOptions): Promise<RunClaudeResult> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'llm-proxy-claude-home-'));
+  if (opts.home === undefined) madeHomes.add(home);
   mkdirSync(home, { recursive: true });
   const cwd = opts.cwd ?? join(home, 'project');
   mkdirSync(cwd, { recursive: true });
