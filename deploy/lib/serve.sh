@@ -73,7 +73,8 @@ run_bg() {
   fi
   printf '+ %s >> %s &\n' "$(quoted "$@")" "$log"
   nohup "$@" >>"$log" 2>&1 </dev/null &
-  disown
+  # A job that already exited (a fast failure) cannot be disowned; that is no reason to stop here.
+  disown "$!" 2>/dev/null || true
 }
 
 usage() {
