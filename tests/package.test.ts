@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { promisify, stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -60,12 +60,16 @@ describe('the npm package', () => {
   /** `llm-proxy start ...args` in `cwd`, until it prints its URL. */
   async function start(cwd: string, args: string[] = [], env: Record<string, string> = {}): Promise<Started> {
     const child = spawn(bin, ['start', ...args], { cwd, env: userEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let raw = '';
     let out = '';
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      // Shorter than the test's own timeout, so a failure shows what the CLI printed.
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 20_000);
+      // Colour is on where CI is set (as picocolors and chalk do), so match the text without it.
       const onData = (chunk: Buffer) => {
-        out += chunk.toString();
+        raw += chunk.toString();
+        out = stripVTControlCharacters(raw);
         const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
         if (match) {
           clearTimeout(timer);
