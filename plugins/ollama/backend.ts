@@ -2,7 +2,7 @@ import { ProxyError } from '../../src/errors.js';
 import type { Backend, BackendHealth, ProviderEnv, ProviderResponse, UpstreamCall } from '../../src/kernel/types.js';
 import type { Logger } from '../../src/logger.js';
 import { createModelResolver } from '../../src/plugins/model-mapping.js';
-import { UpstreamClient, type UpstreamRequest, type UpstreamResponse } from '../../src/upstream/http-client.js';
+import { UpstreamClient, encodeJson, type UpstreamRequest, type UpstreamResponse } from '../../src/upstream/http-client.js';
 import { readNDJSON } from '../../src/upstream/sse-reader.js';
 import { errorFromUpstream } from '../../src/upstream/upstream-error.js';
 import { embedWith } from './embed.js';
@@ -51,18 +51,19 @@ export class OllamaBackend implements Backend {
     const report = await this.#models.inspect(call.model).catch(() => undefined);
     if (report && !report.pulled) throw notPulled(scope);
     if (report) this.#note(report);
-    const body = toOllamaRequest(call.request, {
-      model: call.model,
-      numCtx: this.#options.numCtx,
-      maxTokensCap: this.#options.maxTokens,
-      keepAlive: this.#options.keepAlive,
-      think: this.#options.think,
-      capabilities: report?.capabilities,
-    });
     const response = await this.#request(scope, {
       method: 'POST',
       path: '/api/chat',
-      json: body,
+      json: encodeJson(
+        toOllamaRequest(call.takeRequest(), {
+          model: call.model,
+          numCtx: this.#options.numCtx,
+          maxTokensCap: this.#options.maxTokens,
+          keepAlive: this.#options.keepAlive,
+          think: this.#options.think,
+          capabilities: report?.capabilities,
+        }),
+      ),
       headers: { accept: 'application/x-ndjson' },
       signal: call.signal,
     });

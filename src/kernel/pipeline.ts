@@ -9,7 +9,7 @@ import type { Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
 import type { SecretScrubber } from '../secrets/scrubber.js';
 import { errorBody, sendStream, type StreamSummary } from './send.js';
-import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings } from './types.js';
+import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings, UpstreamCall } from './types.js';
 
 export interface PipelineDeps {
   hooks: Hooks;
@@ -120,17 +120,33 @@ async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<Provider
     ctx.body = settingsOnly(ctx.body);
     return hit.response;
   }
+  await transformRequest(ctx, hooks);
+  const response = await route.backend.invoke(upstreamCall(ctx, route.model));
+  ctx.body = settingsOnly(ctx.body);
+  return response;
+}
+
+/** Its own function: the exchange (and the body in it) is no local of the frame that waits for the upstream. */
+async function transformRequest(ctx: ProxyContext, hooks: Hooks): Promise<void> {
   const exchange = await hooks.transform.promise({ phase: 'request', body: ctx.body }, ctx);
   if (exchange.phase === 'request') ctx.body = exchange.body;
-  const response = await route.backend.invoke({
-    request: ctx.body,
-    model: route.model,
+}
+
+function upstreamCall(ctx: ProxyContext, model: string): UpstreamCall {
+  return {
+    get request() {
+      return ctx.body;
+    },
+    takeRequest() {
+      const whole = ctx.body;
+      ctx.body = settingsOnly(whole);
+      return whole;
+    },
+    model,
     stream: ctx.stream,
     signal: ctx.signal,
     context: ctx,
-  });
-  ctx.body = settingsOnly(ctx.body);
-  return response;
+  };
 }
 
 /**

@@ -78,7 +78,17 @@ export interface Outcome {
 }
 
 export interface UpstreamCall {
-  request: MessagesRequest;
+  /** The request as the request and transform hooks left it; only its settings once taken. */
+  readonly request: MessagesRequest;
+  /**
+   * The whole request, handed over to the provider: the proxy keeps only its settings (model,
+   * max_tokens, stream, ...) from here on, so an open stream does not hold the ~130 KB a parsed
+   * Claude Code request takes. Take it in the expression that builds the upstream body and turn
+   * that into bytes there (the built-in providers: `json: encodeJson(translate(call.takeRequest()))`),
+   * not into a named local: an async function keeps its locals until it returns, and invoke
+   * returns only once the upstream answered. Without a take, the proxy lets go once invoke resolves.
+   */
+  takeRequest(): MessagesRequest;
   /** Upstream model name, already mapped by the router. */
   model: string;
   stream: boolean;

@@ -1,7 +1,7 @@
-import type { Message, StreamEvent } from '../anthropic/types.js';
+import type { Message, MessagesRequest, StreamEvent } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
 import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, UpstreamCall } from '../kernel/types.js';
-import { UpstreamClient, redactUrl } from '../upstream/http-client.js';
+import { UpstreamClient, encodeJson, redactUrl } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
@@ -48,8 +48,6 @@ export class AnthropicBackend implements Backend {
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {
-    const request = { ...call.request, model: call.model };
-    if (this.#maxTokens && request.max_tokens > this.#maxTokens) request.max_tokens = this.#maxTokens;
     const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
     for (const name of FORWARDED_HEADERS) {
       const value = call.context.headers[name];
@@ -58,7 +56,7 @@ export class AnthropicBackend implements Backend {
     const response = await this.#client.request({
       method: 'POST',
       path: '/v1/messages',
-      json: request,
+      json: encodeJson(this.#upstreamBody(call.takeRequest(), call.model)),
       headers,
       signal: call.signal,
       // A non-streaming answer only arrives once the whole generation is done.
@@ -72,6 +70,12 @@ export class AnthropicBackend implements Backend {
       throw await unexpectedBody(response, { backend: this.name, url: redactUrl(this.#baseUrl), api: 'Anthropic-compatible API (/v1/messages)' });
     }
     return { kind: 'stream', events: this.#events(response.body) };
+  }
+
+  #upstreamBody(request: MessagesRequest, model: string): MessagesRequest {
+    const body = { ...request, model };
+    if (this.#maxTokens && body.max_tokens > this.#maxTokens) body.max_tokens = this.#maxTokens;
+    return body;
   }
 
   /** A stream is whole only with its message_stop; one that just stops is an error, never a short answer. */

@@ -1,3 +1,4 @@
+import type { MessagesRequest } from '../anthropic/types.js';
 import type { ModelMapping } from '../config/types.js';
 import { ProxyError } from '../errors.js';
 import type {
@@ -14,7 +15,7 @@ import { toOpenAIRequest } from '../openai/request.js';
 import { translateOpenAIStream } from '../openai/stream.js';
 import { fromOpenAIResponse } from '../openai/response.js';
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../openai/types.js';
-import { UpstreamClient, redactUrl, type UpstreamResponse } from '../upstream/http-client.js';
+import { UpstreamClient, encodeJson, redactUrl, type UpstreamResponse } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
 import { readSSE } from '../upstream/sse-reader.js';
 import { errorFromUpstream } from '../upstream/upstream-error.js';
@@ -72,12 +73,10 @@ export class OpenAIBackend implements Backend {
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {
-    let body = toOpenAIRequest(call.request, { model: call.model, stream: true, maxTokensCap: this.#options.maxTokens });
-    if (this.#options.adjustRequest) body = this.#options.adjustRequest(body);
     const response = await this.client.request({
       method: 'POST',
       path: '/chat/completions',
-      json: body,
+      json: encodeJson(this.#chatRequest(call.takeRequest(), call.model)),
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       signal: call.signal,
     });
@@ -100,6 +99,11 @@ export class OpenAIBackend implements Backend {
       isDone: (data) => (sawDone = data.trim() === '[DONE]'),
     });
     return { kind: 'stream', events: translateOpenAIStream(chunks, { model: call.model, backend: this.name, sawDone: () => sawDone }) };
+  }
+
+  #chatRequest(request: MessagesRequest, model: string): ChatCompletionRequest {
+    const body = toOpenAIRequest(request, { model, stream: true, maxTokensCap: this.#options.maxTokens });
+    return this.#options.adjustRequest ? this.#options.adjustRequest(body) : body;
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {

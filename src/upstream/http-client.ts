@@ -22,6 +22,8 @@ export interface UpstreamRequest {
   /**
    * A JSON body, serialised here a top-level array element at a time (a message, a tool): a
    * Claude Code request as one string is ~160 KB (two-byte), which V8 frees only in a full GC.
+   * Request bodies pass `encodeJson(value)`, so no caller's frame keeps the object while the
+   * upstream has not answered.
    */
   json?: unknown;
   headers?: Record<string, string>;
@@ -137,7 +139,7 @@ export class UpstreamClient {
     let payload: Readable | null = null;
     if (req.body !== undefined || req.json !== undefined) {
       headers['content-type'] ??= 'application/json';
-      const pieces = req.json === undefined ? [Buffer.from(req.body ?? '')] : jsonPieces(req.json);
+      const pieces = req.json instanceof EncodedJson ? req.json.take() : req.json === undefined ? [Buffer.from(req.body ?? '')] : jsonPieces(req.json);
       headers['content-length'] = String(pieces.reduce((sum, piece) => sum + piece.length, 0));
       payload = sendOnce(pieces);
     }
@@ -233,6 +235,29 @@ function sendOnce(pieces: Buffer[]): Readable {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A JSON body already serialised (see jsonPieces), sent once. An async function keeps every
+ * named local and parameter until it returns, however long it then waits: a request object
+ * passed as `json` stays alive until the upstream answers (seconds for a model that reads a long
+ * prompt first), long enough for V8 to move it to the old generation, which it collects rarely.
+ * Encoded in the expression that builds the request, the object is garbage at once.
+ */
+export class EncodedJson {
+  #pieces: Buffer[] | undefined;
+  constructor(value: unknown) {
+    this.#pieces = jsonPieces(value);
+  }
+  /** The pieces, handed over: the request stream lets go of each once it is written. */
+  take(): Buffer[] {
+    const pieces = this.#pieces;
+    if (!pieces) throw new Error('an EncodedJson body is sent once');
+    this.#pieces = undefined;
+    return pieces;
+  }
+}
+
+export const encodeJson = (value: unknown): EncodedJson => new EncodedJson(value);
 const PIECE_CHARS = 16 * 1024;
 
 /** `JSON.stringify(value)` as buffers: the elements of top-level arrays one by one, small members merged. */
