@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
 import type { Plugin } from '../kernel/types.js';
 import { isRecord } from './is-record.js';
@@ -75,9 +74,9 @@ export async function resolvePlugins(entries: readonly PluginEntry[], origin: Pl
  * with the options. `.ts` plugin files load through jiti; everything else through `import()`.
  */
 export const defaultPluginResolver: PluginResolver = async (name, options, fromDir) => {
-  const file = resolveModule(name, fromDir);
+  const file = await resolveModule(name, fromDir);
   const mod: unknown = /\.[cm]?ts$/.test(extname(file))
-    ? await createJiti(file, { moduleCache: false }).import(file)
+    ? await (await loadJiti())(file, { moduleCache: false }).import(file)
     : await import(pathToFileURL(file).href);
   const exported = isRecord(mod) ? (mod.default ?? mod.plugin) : undefined;
   const made: unknown = typeof exported === 'function' ? await (exported as (o: unknown) => unknown)(options) : exported;
@@ -87,13 +86,16 @@ export const defaultPluginResolver: PluginResolver = async (name, options, fromD
   return made;
 };
 
-function resolveModule(name: string, fromDir: string): string {
+/** jiti is ~11 MB of RSS: loaded only for a plugin that needs it, never by a JSON config or the library. */
+const loadJiti = async () => (await import('jiti')).createJiti;
+
+async function resolveModule(name: string, fromDir: string): Promise<string> {
   const parent = join(fromDir, 'noop.js');
   try {
     return createRequire(parent).resolve(name);
   } catch {
     // ESM-only packages (an "exports" map without "require") need ESM resolution conditions.
-    const url = createJiti(parent).esmResolve(name, { parentURL: pathToFileURL(parent).href, try: true });
+    const url = (await loadJiti())(parent).esmResolve(name, { parentURL: pathToFileURL(parent).href, try: true });
     if (url) return url.startsWith('file:') ? fileURLToPath(url) : url;
     throw new Error(`cannot find module "${name}" from ${fromDir}`);
   }
