@@ -4,7 +4,9 @@
 // ~76 KB Claude Code request (its own prompt, so every one goes upstream), streaming for ~6 s;
 // it prints the proxy's peak RSS, its RSS once the round is over, and its heap, and writes
 // bench/results/memory.json and memory.md (the README quotes the line).
-// Variants: BENCH_PROXY_DIST (another build), BENCH_PROXY_NODE_OPTIONS (V8 flags), BENCH_RESULTS_NAME.
+// The proxy's heap is tuned as `llm-proxy start` tunes it (src/cli/heap-tuning.ts).
+// Variants: BENCH_PROXY_DIST (another build), BENCH_PROXY_NODE_OPTIONS (V8 flags),
+// BENCH_LIBRARY_HEAP=1 (V8's defaults, as createProxy in a user's process), BENCH_RESULTS_NAME.
 // Run: npm run build && node --import tsx bench/memory.ts   (part of npm run bench)
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -58,7 +60,7 @@ try {
   const upstream = start('./memory/slow-upstream.ts', [], true);
   const { url: upstreamUrl } = await ask<{ url: string }>(upstream);
   const proxy = start('./memory/proxy-process.mjs', [upstreamUrl], false);
-  const { url } = await ask<{ url: string }>(proxy);
+  const { url, heapTuned } = await ask<{ url: string; heapTuned: boolean }>(proxy);
   const load = start('./memory/load.ts', [], true);
   await ask(load);
 
@@ -81,7 +83,7 @@ try {
   const peak = Math.max(...rounds.map((r) => r.peakRss));
   const line =
     `${STREAMS} concurrent slow streams of the 76 KB Claude Code request, ${ROUNDS} rounds: proxy RSS peak ${rounds.map((r) => mb(r.peakRss)).join(' / ')} MB, ` +
-    `after each round ${rounds.map((r) => mb(r.rssAfter)).join(' / ')} MB, live heap after GC ${mb(live.heapUsed)} MB (idle start ${mb(baseline.rss)} MB; streams started over ${RAMP_MS / 1000} s, ${(PIECES * INTERVAL_MS) / 1000} s each; Node ${process.versions.node}${process.env.BENCH_PROXY_NODE_OPTIONS ? ` ${process.env.BENCH_PROXY_NODE_OPTIONS}` : ''}, ${cpus().length} cores)`;
+    `after each round ${rounds.map((r) => mb(r.rssAfter)).join(' / ')} MB, live heap after GC ${mb(live.heapUsed)} MB (idle start ${mb(baseline.rss)} MB; streams started over ${RAMP_MS / 1000} s, ${(PIECES * INTERVAL_MS) / 1000} s each; Node ${process.versions.node}${process.env.BENCH_PROXY_NODE_OPTIONS ? ` ${process.env.BENCH_PROXY_NODE_OPTIONS}` : ''}, ${heapTuned ? 'heap tuned as llm-proxy start does' : "V8's heap defaults, as in a library user's process"}, ${cpus().length} cores)`;
   console.log(`proxy RSS peak ${mb(peak)} MB over ${ROUNDS} rounds; live heap after GC ${mb(live.heapUsed)} MB, RSS ${mb(live.rss)} MB`);
 
   mkdirSync(here('./results'), { recursive: true });
@@ -89,6 +91,7 @@ try {
     date: new Date().toISOString(),
     node: process.versions.node,
     nodeOptions: process.env.BENCH_PROXY_NODE_OPTIONS ?? '',
+    heapTuned,
     cores: cpus().length,
     streams: STREAMS,
     rampMs: RAMP_MS,

@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import { createProxy, type Proxy } from '../proxy.js';
 import { VERSION } from '../version.js';
 import { CliError } from './errors.js';
+import { tuneHeapForStreams } from './heap-tuning.js';
 import { listInstances, removeInstanceSync, writeInstance, type InstanceRecord } from './instances.js';
 import { autoPortCandidates, recordedPort, recordPort } from './workspace-port.js';
 
@@ -69,6 +70,7 @@ async function listenAuto(proxy: Proxy, host: string, workspace: string, home: s
 
 export async function runProxy(options: RunProxyOptions): Promise<RunningProxy> {
   const { config, logger, workspace, home } = options;
+  tuneHeapForStreams();
   const proxy = await createProxy(config, { logger });
   let url: string;
   try {
