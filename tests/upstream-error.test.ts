@@ -50,7 +50,7 @@ afterAll(async () => {
 
 async function upstreamError(
   reply: Reply,
-  format: 'openai' | 'anthropic' | 'cerebras' = 'openai',
+  format: 'openai' | 'anthropic' = 'openai',
   path = '/',
 ): Promise<ProxyError> {
   const res = await client.request({ method: 'POST', path, body: JSON.stringify(reply) });
@@ -95,7 +95,7 @@ describe('errorFromUpstream body shapes', () => {
 
   it("reads Cerebras' flat shape", async () => {
     const body = JSON.stringify({ message: 'Tokens per minute limit exceeded', type: 'too_many_tokens_error', param: 'quota', code: 'token_quota_exceeded' });
-    const error = await upstreamError({ status: 429, body, headers: { 'retry-after': '7' } }, 'cerebras');
+    const error = await upstreamError({ status: 429, body, headers: { 'retry-after': '7' } }, 'openai');
     expect(error.type).toBe('rate_limit_error');
     expect(error.status).toBe(429);
     expect(error.retryAfter).toBe(7);
@@ -175,20 +175,20 @@ describe('errorFromUpstream status mapping', () => {
   });
 
   it('a daily or paid quota is not worth retrying; a per-minute limit is', async () => {
-    const daily = await upstreamError({ status: 429, body: JSON.stringify({ message: 'Requests per day limit exceeded' }) }, 'cerebras');
+    const daily = await upstreamError({ status: 429, body: JSON.stringify({ message: 'Requests per day limit exceeded' }) }, 'openai');
     expect([daily.status, daily.retryable]).toEqual([429, false]);
     const paid = await upstreamError({ status: 429, body: JSON.stringify({ error: { message: 'You exceeded your current quota', code: 'insufficient_quota' } }) });
     expect(paid.retryable).toBe(false);
-    const minute = await upstreamError({ status: 429, body: JSON.stringify({ message: 'Tokens per minute limit exceeded' }) }, 'cerebras');
+    const minute = await upstreamError({ status: 429, body: JSON.stringify({ message: 'Tokens per minute limit exceeded' }) }, 'openai');
     expect(minute.retryable).toBe(true);
   });
 
   it('takes no retry-after from rate-limit reset headers unless the answer is a limit', async () => {
     // Cerebras sends x-ratelimit-reset-* on every answer; Claude Code waits retry-after before each retry.
     const headers = { 'x-ratelimit-reset-tokens-minute': '11.4', 'x-ratelimit-remaining-tokens-minute': '0' };
-    const e500 = await upstreamError({ status: 500, headers, body: JSON.stringify({ message: 'Internal server error' }) }, 'cerebras');
+    const e500 = await upstreamError({ status: 500, headers, body: JSON.stringify({ message: 'Internal server error' }) }, 'openai');
     expect(e500.retryAfter).toBeUndefined();
-    const e429 = await upstreamError({ status: 429, headers, body: JSON.stringify({ message: 'Tokens per minute limit exceeded' }) }, 'cerebras');
+    const e429 = await upstreamError({ status: 429, headers, body: JSON.stringify({ message: 'Tokens per minute limit exceeded' }) }, 'openai');
     expect(e429.retryAfter).toBe(12);
     const told = await upstreamError({ status: 500, headers: { 'retry-after': '3' }, body: '' });
     expect(told.retryAfter).toBe(3);

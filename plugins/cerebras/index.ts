@@ -52,7 +52,6 @@ function createCerebrasBackend(spec: BackendSpec, env: ProviderEnv, defaults: Ce
       type: spec.type,
       baseUrl: openAIBaseUrl(optionalString(spec.options, 'apiUrl', at) ?? defaults.apiUrl ?? CEREBRAS_API_URL),
       apiKey,
-      errorFormat: 'cerebras',
       ...modelMappingOf(spec.options, at),
       adjustRequest: adjustForCerebras,
       onResponse: (response, context) => {

@@ -32,8 +32,6 @@ export interface OpenAIBackendOptions extends ModelMapping {
   headers?: Record<string, string>;
   /** Overrides `server.firstByteTimeoutMs` for this backend (cold starts on rented GPUs). */
   firstByteTimeoutMs?: number;
-  /** Error-body dialect, for providers that differ from OpenAI's. */
-  errorFormat?: 'openai' | 'cerebras';
   /** Provider-specific request fixes (parameters a provider rejects). */
   adjustRequest?: (request: ChatCompletionRequest) => ChatCompletionRequest;
   /** Read provider response headers (rate limits) before the body. */
@@ -82,7 +80,7 @@ export class OpenAIBackend implements Backend {
     });
     this.#options.onResponse?.(response, call.context);
     if (response.status >= 400) {
-      const error = await errorFromUpstream(response, { backend: this.name, format: this.#options.errorFormat ?? 'openai' });
+      const error = await errorFromUpstream(response, { backend: this.name, format: 'openai' });
       throw this.#options.refineError ? await this.#options.refineError(error, this) : error;
     }
     const kind = bodyKind(response.headers['content-type']);
@@ -109,7 +107,7 @@ export class OpenAIBackend implements Backend {
   async listModels(signal?: AbortSignal): Promise<string[]> {
     const response = await this.client.request({ method: 'GET', path: '/models', signal, timeoutMs: 10_000 });
     if (response.status >= 400) {
-      throw await errorFromUpstream(response, { backend: this.name, format: this.#options.errorFormat ?? 'openai' });
+      throw await errorFromUpstream(response, { backend: this.name, format: 'openai' });
     }
     return modelIds(await response.json<{ data?: Array<{ id?: unknown }> }>());
   }

@@ -37,7 +37,7 @@ interface ParsedError {
  */
 export async function errorFromUpstream(
   res: UpstreamResponse,
-  opts: { backend: string; format: 'openai' | 'anthropic' | 'cerebras' },
+  opts: { backend: string; format: 'openai' | 'anthropic' },
 ): Promise<ProxyError> {
   const parsed = parseErrorBody(await readBounded(res.body, MAX_ERROR_BODY));
   const status = res.status;
@@ -151,9 +151,9 @@ function fromJSON(value: unknown): ParsedError | undefined {
   const inner = value.error;
   // Anthropic `{type:'error', error:{type,message}}` and OpenAI `{error:{message,type,code}}`.
   if (isRecord(inner)) return pick(inner) ?? pick(value);
-  // Ollama `{error:"..."}`.
+  // A bare `{error:"..."}`.
   if (typeof inner === 'string') return { message: inner };
-  // Cerebras / vLLM flat `{message,type,param,code}`; FastAPI `{detail}`.
+  // Flat `{message,type,param,code}` (vLLM and other OpenAI-compatible servers); FastAPI `{detail}`.
   const flat = pick(value);
   if (flat) return flat;
   if (typeof value.detail === 'string') return { message: value.detail };
