@@ -5,7 +5,7 @@ const MAX_MESSAGE = 500;
 
 /**
  * The `error` member of a body or chunk that an OpenAI-compatible server sent with HTTP 200:
- * `{message, type, code}` (OpenAI, LiteLLM, vLLM) or a plain string (TGI, Ollama). The client
+ * `{message, type, code}` (OpenAI, LiteLLM, vLLM) or a plain string (TGI and other servers). The client
  * reads the upstream's own words; a 4xx-like code (other than 429) is the client's request.
  */
 export function upstreamErrorPayload(error: unknown, opts: { backend?: string; where: string; code: string }): ProxyError {

@@ -167,7 +167,7 @@ export class OpenAIStreamTranslator {
 
   private toolFragment(call: ChatToolCallDelta, out: StreamEvent[]): void {
     let tool = this.toolsByIndex.get(call.index);
-    // Some backends (Ollama, Gemini) send every call with the same index but its own id.
+    // Some backends send every call with the same index but its own id.
     if (!tool || (call.id && tool.upstreamId && call.id !== tool.upstreamId)) {
       tool = { upstreamId: call.id, name: '', args: '', emitted: 0, state: 'pending' };
       this.toolsByIndex.set(call.index, tool);

@@ -74,7 +74,7 @@ export interface ChatCompletionRequest {
   stream_options?: { include_usage?: boolean };
   temperature?: number;
   top_p?: number;
-  /** Not in the OpenAI API, but vLLM, llama.cpp, Ollama and others accept it. */
+  /** Not in the OpenAI API, but vLLM, llama.cpp and others accept it. */
   top_k?: number;
 }
 
@@ -95,7 +95,7 @@ export interface ChatResponseMessage {
   refusal?: string | null;
   /** DeepSeek, vLLM (older), SGLang, llama.cpp. */
   reasoning_content?: string | null;
-  /** vLLM (newer), OpenRouter, Ollama. */
+  /** vLLM (newer), OpenRouter and others. */
   reasoning?: string | null;
 }
 

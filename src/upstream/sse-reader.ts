@@ -48,7 +48,7 @@ export async function* readSSE(
   while (pending.length) yield pending.shift() as SSEEvent;
 }
 
-/** Non-blank lines of a newline-delimited stream (Ollama); a final unterminated line is yielded too. */
+/** Non-blank lines of a newline-delimited (NDJSON) stream; a final unterminated line is yielded too. */
 export async function* readNDJSON(
   body: AsyncIterable<Uint8Array>,
   opts: { backend?: string } = {},
