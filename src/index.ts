@@ -15,7 +15,7 @@ export { cerebras } from '../plugins/cerebras/index.js';
 export { ollama, OllamaBackend, createOllamaEmbedder } from '../plugins/ollama/index.js';
 export { sshTunnel } from './plugins/ssh-tunnel.js';
 export { presetsProvider } from './plugins/presets-provider.js';
-export { cache, registerCacheTier, type CachePluginOptions, type CacheTier } from './plugins/cache.js';
+export { cache, registerCacheTier, type CacheApi, type CachePluginOptions, type CacheTier } from './plugins/cache.js';
 export { memoryCache, type MemoryCacheOptions } from './plugins/memory-cache.js';
 export type { CacheKeys } from './plugins/cache-key.js';
 export type { CachedAnswer } from './plugins/cache-answer.js';

@@ -7,7 +7,7 @@ import { ProxyError, toProxyError } from '../errors.js';
 import { createHooks, tapOnly, type Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
 import { describe, runPipeline } from './pipeline.js';
-import { applyPlugins, attributeTapErrors, closePlugins, orderPlugins, readyPlugins } from './plugin-driver.js';
+import { applyPlugins, attributeTapErrors, closePlugins, dependencyApi, orderPlugins, readyPlugins } from './plugin-driver.js';
 import { errorBody } from './send.js';
 import { SecretScrubber } from '../secrets/scrubber.js';
 import { StatusSections } from './status-sections.js';
@@ -69,6 +69,7 @@ export class Kernel {
       router,
       use: (middleware) => app.use(middleware),
       status: this.status,
+      getApi: (name) => dependencyApi(this.plugins, plugin, name),
     });
     try {
       await applyPlugins(this.plugins, api);
