@@ -8,6 +8,7 @@ export type { Hooks, HookName, TapOnlyHooks } from './kernel/hooks.js';
 export type { Logger, LogLevel } from './logger.js';
 export { createLogger } from './logger.js';
 export { ProxyError, PluginError, ConfigError } from './errors.js';
+export type { ErrorCode, ErrorCodePolicy, PluginErrorCodes, ProxyErrorCode } from './errors.js';
 export { OpenAIBackend } from './plugins/openai-provider.js';
 export { AnthropicBackend } from './plugins/anthropic-provider.js';
 export { ScriptedBackend } from './plugins/scripted-provider.js';
