@@ -276,6 +276,28 @@ describe('errors', () => {
   });
 });
 
+describe('error taps', () => {
+  it('observe only: a throwing error tap is logged naming it, and the client still gets the original error', async () => {
+    const px = await start([
+      {
+        name: 'clumsy-observer',
+        apply({ hooks }) {
+          hooks.error.tap('clumsy-observer', () => {
+            throw new Error('observer tripped');
+          });
+        },
+      },
+    ]);
+    const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'no max_tokens' }] });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('max_tokens');
+    const lines = px.logs.filter((line) => line.includes('observer tripped'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('error hook failed');
+    expect(lines[0]).toContain('plugin \\"clumsy-observer\\" failed in hook \\"error\\"');
+  });
+});
+
 describe('the hooks view', () => {
   it('lets plugins tap and intercept but never call a hook', async () => {
     let view: TapOnlyHooks | undefined;

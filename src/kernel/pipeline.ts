@@ -55,7 +55,7 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
         throw error;
       });
       Object.assign(outcome, pickSummary(summary));
-      if (summary.error) await hooks.error.promise(ctx, summary.error).catch(() => undefined);
+      if (summary.error) await observeError(ctx, hooks, summary.error);
     } else {
       const response = await produce();
       const message = response.kind === 'message' ? response.message : await collectMessage(response.events);
@@ -69,7 +69,7 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
     const error = toProxyError(thrown);
     outcome.error = error;
     outcome.status = error.status;
-    await hooks.error.promise(ctx, error).catch(() => undefined);
+    await observeError(ctx, hooks, error);
     throw error;
   } finally {
     outcome.durationMs = Date.now() - ctx.startedAt;
@@ -81,6 +81,11 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
       ctx.log.warn('respond hook failed', { reason: describe(error) });
     });
   }
+}
+
+/** The `error` taps observe; one that throws is logged and never replaces the error the client gets. */
+async function observeError(ctx: ProxyContext, hooks: Hooks, error: ProxyError): Promise<void> {
+  await hooks.error.promise(ctx, error).catch((failure: unknown) => ctx.log.warn('error hook failed', { reason: describe(failure) }));
 }
 
 /** Reads the body into a new context. A function of its own: no local of the long-running pipeline holds the body. */
