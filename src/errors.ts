@@ -12,9 +12,66 @@ const STATUS_BY_TYPE: Record<ErrorType, number> = {
   overloaded_error: 529,
 };
 
+/** Every code the proxy and its first-party plugins give a failure, one per kind of failure. */
+export type ProxyErrorCode =
+  | 'admin_forbidden'
+  | 'client_closed'
+  | 'internal_error'
+  | 'invalid_base_url'
+  | 'invalid_client_key'
+  | 'invalid_json'
+  | 'invalid_options'
+  | 'invalid_request'
+  | 'model_lacks_thinking'
+  | 'model_lacks_tools'
+  | 'model_not_pulled'
+  | 'no_backend'
+  | 'no_embed_model'
+  | 'no_route'
+  | 'not_found'
+  | 'request_too_large'
+  | 'scripted_error'
+  | 'shared_answer_failed'
+  | 'too_deep'
+  | 'tunnel_down'
+  | 'unknown_backend'
+  | 'unknown_model'
+  | 'upstream_bad_response'
+  | 'upstream_bad_stream'
+  | 'upstream_disconnected'
+  | 'upstream_empty'
+  | 'upstream_error_body'
+  | 'upstream_incomplete'
+  | 'upstream_malformed'
+  | 'upstream_not_api'
+  | 'upstream_request_invalid'
+  | 'upstream_stream_error'
+  | 'upstream_timeout'
+  | 'upstream_tls_error'
+  | 'upstream_unreachable'
+  /** An upstream's own non-2xx status, e.g. `upstream_429`. */
+  | `upstream_${number}`;
+
+/** Codes third-party plugins give their own failures, by declaration merging: `interface PluginErrorCodes { over_quota: true }`. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PluginErrorCodes {}
+
+/**
+ * Adding `only: 'declared'` here by declaration merging limits `ProxyError.code` to the codes
+ * above; llm-proxy's own typecheck does (tests/support/error-code-policy.ts). Without it any
+ * other string is accepted too, so plugins written before these unions compile unchanged.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ErrorCodePolicy {}
+
+export type ErrorCode =
+  | ProxyErrorCode
+  | keyof PluginErrorCodes
+  | (ErrorCodePolicy extends { only: 'declared' } ? never : string & NonNullable<unknown>);
+
 export interface ProxyErrorOptions {
   /** Stable machine-readable code, e.g. `upstream_unreachable`. */
-  code: string;
+  code: ErrorCode;
   type: ErrorType;
   status?: number;
   /** Seconds the client should wait before retrying. */
@@ -34,7 +91,7 @@ export interface ProxyErrorOptions {
 
 /** The one error type every layer throws; the kernel turns it into Anthropic error JSON. */
 export class ProxyError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly type: ErrorType;
   readonly status: number;
   readonly retryAfter: number | undefined;
@@ -68,7 +125,7 @@ export class ProxyError extends Error {
   }
 }
 
-export const invalidRequest = (message: string, code = 'invalid_request'): ProxyError =>
+export const invalidRequest = (message: string, code: ProxyErrorCode = 'invalid_request'): ProxyError =>
   new ProxyError(message, { code, type: 'invalid_request_error' });
 
 /** Records which plugin and which hook threw, for logs; the client still sees the cause. */

@@ -213,7 +213,7 @@ describe('collectMessage', () => {
     const cut = messageToEvents(message).slice(0, -1);
     await expect(collectMessage(iterate(cut))).rejects.toMatchObject({
       name: 'ProxyError',
-      code: 'stream_incomplete',
+      code: 'upstream_incomplete',
     });
   });
 

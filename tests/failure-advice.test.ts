@@ -97,7 +97,7 @@ describe('failure-advice: a failing backend names the ones that answer now', () 
 
 describe('ProxyError advice and retry flags', () => {
   it('advise() adds new lines only and keeps status and type', () => {
-    const error = new ProxyError('boom', { code: 'x', type: 'api_error', status: 502, retryable: false, recommendations: ['a'] });
+    const error = new ProxyError('boom', { code: 'upstream_unreachable', type: 'api_error', status: 502, retryable: false, recommendations: ['a'] });
     error.advise('a', 'b');
     expect(error.recommendations).toEqual(['a', 'b']);
     expect([error.status, error.type, error.retryable]).toEqual([502, 'api_error', false]);

@@ -25,6 +25,10 @@ declare module '@jleechan/llm-proxy-server' {
   interface BackendTypes {
     relaying: BackendCommon & { type: 'relaying'; apiKey?: string };
   }
+  // Its quota plugin's error code, declared as a third-party plugin declares its codes.
+  interface PluginErrorCodes {
+    over_quota: true;
+  }
 }
 
 const CONFIG_KEY = 'csk-echo-7f3a9c2e5b1d8f4a6c0e';

@@ -1,6 +1,5 @@
 import type { Plugin } from '../../src/kernel/types.js';
 import { decodeAnswer, encodeAnswer } from '../../src/plugins/cache-answer.js';
-import { registerCacheTier } from '../../src/plugins/cache-tier.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { RedisLink } from './link.js';
 import { redisSecrets, resolveRedisSettings, type RedisCacheOptions } from './options.js';
@@ -22,7 +21,7 @@ export function redisCache(options: RedisCacheOptions = {}): Plugin {
     apply(api) {
       const redis = new RedisLink(settings, api.logger);
       link = redis;
-      registerCacheTier(api, {
+      api.getApi('cache').addTier({
         name: 'redis',
         plugin: 'redis-cache',
         stage: 10,

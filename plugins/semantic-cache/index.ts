@@ -1,5 +1,4 @@
 import type { Plugin, PluginApi } from '../../src/kernel/types.js';
-import { registerCacheTier } from '../../src/plugins/cache-tier.js';
 import { urlCredentials } from '../../src/secrets/collect.js';
 import { redisSecrets } from '../redis-cache/options.js';
 import { embedderFor, EmbedderLink } from './embedder.js';
@@ -27,7 +26,7 @@ export function semanticCache(options: SemanticCacheOptions): Plugin {
       api = pluginApi;
       const semantic = new SemanticTier(settings, identityOf(settings.embedder), pluginApi.logger);
       tier = semantic;
-      registerCacheTier(pluginApi, {
+      pluginApi.getApi('cache').addTier({
         name: 'semantic',
         plugin: 'semantic-cache',
         stage: 20,

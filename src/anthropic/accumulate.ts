@@ -90,7 +90,7 @@ export async function collectMessage(events: AsyncIterable<StreamEvent>): Promis
   for await (const event of events) accumulator.push(event);
   if (!accumulator.complete) {
     throw new ProxyError('The stream ended before message_stop.', {
-      code: 'stream_incomplete',
+      code: 'upstream_incomplete',
       type: 'api_error',
       status: 502,
     });

@@ -6,8 +6,9 @@ import { sendBeforeBody } from './body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import { createHooks, tapOnly, type Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
-import { describe, runPipeline } from './pipeline.js';
-import { applyPlugins, attributeTapErrors, closePlugins, orderPlugins, readyPlugins } from './plugin-driver.js';
+import { failureFields } from './failure-log.js';
+import { runPipeline } from './pipeline.js';
+import { applyPlugins, attributeTapErrors, closePlugins, dependencyApi, orderPlugins, readyPlugins } from './plugin-driver.js';
 import { errorBody } from './send.js';
 import { SecretScrubber } from '../secrets/scrubber.js';
 import { StatusSections } from './status-sections.js';
@@ -69,6 +70,7 @@ export class Kernel {
       router,
       use: (middleware) => app.use(middleware),
       status: this.status,
+      getApi: (name) => dependencyApi(this.plugins, plugin, name),
     });
     try {
       await applyPlugins(this.plugins, api);
@@ -100,7 +102,10 @@ export class Kernel {
         }
       } catch (thrown) {
         const error = toProxyError(thrown);
-        if (error.code === 'internal_error') this.#logger.error('unhandled error', { request: id, reason: describe(thrown) });
+        // The Messages routes logged their failure already, in their access log line.
+        if (error.code === 'internal_error' && koa.state.failureLogged !== true) {
+          this.#logger.error(`${koa.method} ${koa.path} failed`, { request: id, ...failureFields(error) });
+        }
         if (koa.headerSent || koa.res.writableEnded) return;
         koa.respond = true;
         koa.status = error.status;

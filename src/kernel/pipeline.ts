@@ -8,6 +8,7 @@ import { ProxyError, toProxyError } from '../errors.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
 import type { SecretScrubber } from '../secrets/scrubber.js';
+import { describe, failureFields } from './failure-log.js';
 import { errorBody, sendStream, type StreamSummary } from './send.js';
 import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings, UpstreamCall } from './types.js';
 
@@ -54,7 +55,7 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
         throw error;
       });
       Object.assign(outcome, pickSummary(summary));
-      if (summary.error) await hooks.error.promise(ctx, summary.error).catch(() => undefined);
+      if (summary.error) await observeError(ctx, hooks, summary.error);
     } else {
       const response = await produce();
       const message = response.kind === 'message' ? response.message : await collectMessage(response.events);
@@ -68,17 +69,23 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
     const error = toProxyError(thrown);
     outcome.error = error;
     outcome.status = error.status;
-    if (error.code === 'internal_error') ctx.log.error('internal error', { reason: describe(thrown) });
-    await hooks.error.promise(ctx, error).catch(() => undefined);
+    await observeError(ctx, hooks, error);
     throw error;
   } finally {
     outcome.durationMs = Date.now() - ctx.startedAt;
     if (outcome.error === undefined) outcome.status = koa.respond === false ? 200 : koa.status;
     logOutcome(ctx, outcome);
+    // The access log line is this request's one line about its failure: the error mapper does not repeat it.
+    koa.state.failureLogged = outcome.error !== undefined;
     void hooks.respond.promise(ctx, outcome).catch((error: unknown) => {
       ctx.log.warn('respond hook failed', { reason: describe(error) });
     });
   }
+}
+
+/** The `error` taps observe; one that throws is logged and never replaces the error the client gets. */
+async function observeError(ctx: ProxyContext, hooks: Hooks, error: ProxyError): Promise<void> {
+  await hooks.error.promise(ctx, error).catch((failure: unknown) => ctx.log.warn('error hook failed', { reason: describe(failure) }));
 }
 
 /** Reads the body into a new context. A function of its own: no local of the long-running pipeline holds the body. */
@@ -184,15 +191,15 @@ function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
     ms: outcome.durationMs,
     in: outcome.usage?.input_tokens,
     out: outcome.usage?.output_tokens,
-    error: outcome.error?.code,
   };
-  if (outcome.error) ctx.log.warn(`${ctx.endpoint} failed: ${outcome.error.message}`, fields);
-  else ctx.log.info(ctx.endpoint, fields);
-}
-
-export function describe(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
+  const { error } = outcome;
+  if (!error) ctx.log.info(ctx.endpoint, fields);
+  else if (error.code !== 'internal_error') ctx.log.warn(`${ctx.endpoint} failed: ${error.message}`, { ...fields, error: error.code });
+  else {
+    // A bug, not a refusal: the one line that says which plugin and hook threw, and why.
+    const failure = failureFields(error);
+    ctx.log.error(`${ctx.endpoint} failed: ${failure.reason ?? error.message}`, { ...fields, ...failure });
+  }
 }
 
 export { errorBody };

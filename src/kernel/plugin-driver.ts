@@ -1,7 +1,7 @@
 import type { Hooks, HookName } from './hooks.js';
 import { ProxyError, PluginError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Plugin, PluginApi } from './types.js';
+import type { Plugin, PluginApi, PluginApis } from './types.js';
 
 const ORDER = { pre: 0, normal: 1, post: 2 } as const;
 
@@ -23,6 +23,19 @@ export function orderPlugins(plugins: readonly Plugin[]): Plugin[] {
     }
   }
   return [...plugins].sort((a, b) => ORDER[a.enforce ?? 'normal'] - ORDER[b.enforce ?? 'normal']);
+}
+
+/** `consumer`'s view of the `api` of plugin `name`: only a declared dependency, and only one that exposes an api. */
+export function dependencyApi<Name extends keyof PluginApis & string>(plugins: readonly Plugin[], consumer: Plugin, name: Name): PluginApis[Name] {
+  if (!consumer.dependencies?.includes(name)) {
+    throw new Error(`plugin "${consumer.name}" asks for the api of plugin "${name}" without listing "${name}" in its \`dependencies\``);
+  }
+  const provider = plugins.find((plugin) => plugin.name === name);
+  if (provider?.api === undefined) {
+    throw new Error(`plugin "${consumer.name}" needs the api of plugin "${name}", which ${provider ? 'exposes none' : 'is not in the config'}`);
+  }
+  // The provider declares this type for its name in `PluginApis`.
+  return provider.api as PluginApis[Name];
 }
 
 /**

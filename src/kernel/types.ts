@@ -182,6 +182,14 @@ export interface StatusSection {
   [detail: string]: unknown;
 }
 
+/**
+ * What plugins offer each other, by plugin name (Rollup's `api`): a plugin that exposes an `api`
+ * adds `name: ApiType` here by declaration merging, and a plugin that lists it in `dependencies`
+ * gets that type from `getApi(name)`. The `cache` plugin adds `cache: CacheApi`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PluginApis {}
+
 export interface PluginApi {
   hooks: TapOnlyHooks;
   logger: Logger;
@@ -193,6 +201,11 @@ export interface PluginApi {
   /** Koa middleware that runs before every endpoint (client authentication). */
   use(middleware: Middleware): void;
   status: StatusRegistry;
+  /**
+   * The `api` of a plugin this one lists in `dependencies`, typed by `PluginApis`. Throws, naming
+   * both plugins, when the name is not in `dependencies` or that plugin exposes no api.
+   */
+  getApi<Name extends keyof PluginApis & string>(name: Name): PluginApis[Name];
 }
 
 export interface Plugin {
@@ -201,6 +214,8 @@ export interface Plugin {
   dependencies?: string[];
   /** Values this plugin holds that must never appear in output (passwords, keys): masked in responses, health, status and logs. */
   secrets?: readonly string[];
+  /** What this plugin offers the plugins that depend on it; its type is the one it adds to `PluginApis` under its name. */
+  api?: unknown;
   apply(api: PluginApi): void | Promise<void>;
   /** Runs after every plugin applied and every backend was built. */
   ready?(): void | Promise<void>;

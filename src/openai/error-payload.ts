@@ -1,5 +1,5 @@
 import type { ErrorType } from '../anthropic/types.js';
-import { ProxyError } from '../errors.js';
+import { ProxyError, type ProxyErrorCode } from '../errors.js';
 
 const MAX_MESSAGE = 500;
 
@@ -8,7 +8,7 @@ const MAX_MESSAGE = 500;
  * `{message, type, code}` (OpenAI, LiteLLM, vLLM) or a plain string (TGI and other servers). The client
  * reads the upstream's own words; a 4xx-like code (other than 429) is the client's request.
  */
-export function upstreamErrorPayload(error: unknown, opts: { backend?: string; where: string; code: string }): ProxyError {
+export function upstreamErrorPayload(error: unknown, opts: { backend?: string; where: string; code: ProxyErrorCode }): ProxyError {
   const record = typeof error === 'object' && error !== null && !Array.isArray(error) ? (error as Record<string, unknown>) : undefined;
   const raw = typeof error === 'string' ? error : typeof record?.message === 'string' ? record.message : JSON.stringify(error);
   const message = raw.length > MAX_MESSAGE ? `${raw.slice(0, MAX_MESSAGE)}…` : raw;

@@ -1,5 +1,5 @@
 import type { Message, MessagesRequest, StreamEvent } from '../anthropic/types.js';
-import { ProxyError } from '../errors.js';
+import { ProxyError, type ProxyErrorCode } from '../errors.js';
 import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, UpstreamCall } from '../kernel/types.js';
 import { UpstreamClient, encodeJson, redactUrl } from '../upstream/http-client.js';
 import { parseJSONEvents } from '../upstream/json-stream.js';
@@ -123,7 +123,7 @@ export class AnthropicBackend implements Backend {
     return this.#fail(`The backend answered HTTP 200 with JSON that is not a message (keys: ${keys}).`, 'upstream_bad_response');
   }
 
-  #fail(message: string, code: string): never {
+  #fail(message: string, code: ProxyErrorCode): never {
     throw new ProxyError(message, {
       code,
       type: 'api_error',

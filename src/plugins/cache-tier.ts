@@ -1,5 +1,4 @@
 import type { PluginApi, ProxyContext } from '../kernel/types.js';
-import type { TapOnlyHooks } from '../kernel/hooks.js';
 import type { CachedAnswer } from './cache-answer.js';
 import type { CacheKeys } from './cache-key.js';
 
@@ -24,20 +23,22 @@ export interface CacheTier {
   describe?(): Record<string, unknown>;
 }
 
-export interface TierRegistry {
+/** The `cache` plugin's api: what the tier plugins (memory, redis, semantic, yours) use. */
+export interface CacheApi {
+  /** Adds a tier to the lookup chain (at its stage) and to the stores after a miss. */
   addTier(tier: CacheTier): void;
 }
 
-// One registry per kernel: every plugin of a kernel receives the same hooks view.
-const registries = new WeakMap<TapOnlyHooks, TierRegistry>();
-
-export function provideTierRegistry(api: PluginApi, registry: TierRegistry): void {
-  registries.set(api.hooks, registry);
+declare module '../kernel/types.js' {
+  interface PluginApis {
+    cache: CacheApi;
+  }
 }
 
-/** Adds a tier; call from the tier plugin's `apply` (it must declare `dependencies: ['cache']`). */
+/**
+ * Adds a tier through the `cache` plugin's api; call from the tier plugin's `apply`, which must list
+ * `'cache'` in its `dependencies`. The same as `api.getApi('cache').addTier(tier)`.
+ */
 export function registerCacheTier(api: PluginApi, tier: CacheTier): void {
-  const registry = registries.get(api.hooks);
-  if (!registry) throw new Error(`cache tier "${tier.name}" needs the "cache" plugin`);
-  registry.addTier(tier);
+  api.getApi('cache').addTier(tier);
 }

@@ -5,9 +5,9 @@ import { backendCacheSettings, requestDirectives, type BackendCacheSettings, typ
 import { Recording, recordResponse } from './cache-recording.js';
 import { CacheSavings, parsePrices, type Price } from './cache-savings.js';
 import { optionalBoolean } from './backend-options.js';
-import { provideTierRegistry, type CacheTier, type TierRegistry } from './cache-tier.js';
+import type { CacheApi, CacheTier } from './cache-tier.js';
 
-export { registerCacheTier, type CacheTier } from './cache-tier.js';
+export { registerCacheTier, type CacheApi, type CacheTier } from './cache-tier.js';
 
 export interface CachePluginOptions {
   /** Default true; false turns every tier off (each response says `x-llm-proxy-cache: bypass`). */
@@ -48,12 +48,21 @@ export function cache(options: CachePluginOptions = {}): Plugin {
   const enabled = optionalBoolean(raw, 'enabled', 'plugins.cache') ?? true;
   const singleFlight = optionalBoolean(raw, 'singleFlight', 'plugins.cache') ?? true;
   let coordinator: CacheCoordinator | undefined;
+  // Tiers a plugin applied before this one added wait here (the kernel applies `pre` plugins first, so rarely).
+  const early: CacheTier[] = [];
+  const api: CacheApi = {
+    addTier(tier) {
+      if (coordinator) coordinator.addTier(tier);
+      else early.push(tier);
+    },
+  };
   return {
     name: 'cache',
     enforce: 'pre',
-    apply(api) {
-      coordinator = new CacheCoordinator(api, new CacheSavings(prices), { enabled, singleFlight });
-      provideTierRegistry(api, coordinator);
+    api,
+    apply(kernel) {
+      coordinator = new CacheCoordinator(kernel, new CacheSavings(prices), { enabled, singleFlight });
+      for (const tier of early.splice(0)) coordinator.addTier(tier);
     },
     ready() {
       coordinator?.checkBackends();
@@ -61,7 +70,7 @@ export function cache(options: CachePluginOptions = {}): Plugin {
   };
 }
 
-class CacheCoordinator implements TierRegistry {
+class CacheCoordinator implements CacheApi {
   readonly #tiers: CacheTier[] = [];
   readonly #flights = new Map<string, Recording>();
   readonly #settings = new Map<string, BackendCacheSettings>();

@@ -2,7 +2,6 @@ import { LRUCache } from 'lru-cache';
 import type { Plugin } from '../kernel/types.js';
 import { optionalBoolean, optionalNumber, optionalSize } from './backend-options.js';
 import { encodeAnswer, type CachedAnswer } from './cache-answer.js';
-import { registerCacheTier } from './cache-tier.js';
 
 export interface MemoryCacheOptions {
   /** Default true; false keeps the other tiers and single flight without an in-process copy. */
@@ -35,7 +34,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): Plugin {
         sizeCalculation: (answer) => Math.max(1, encodeAnswer(answer).length),
         ttl: ttlSeconds * 1000,
       });
-      registerCacheTier(api, {
+      api.getApi('cache').addTier({
         name: 'memory',
         plugin: 'memory-cache',
         stage: -10,
