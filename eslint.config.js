@@ -28,7 +28,6 @@ export default defineConfig(
       // `const` would put a variable that a callback reads before its one assignment in the TDZ.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@eslint-community/eslint-comments/require-description': ['error', { ignore: [] }],
-      '@eslint-community/eslint-comments/no-unused-disable': 'error',
     },
   },
   {
