@@ -10,7 +10,7 @@ export class BootWarnings {
   #previous = new Set<string>();
 
   /** A logger for one boot, and `done()` to call once that boot succeeded. */
-  boot(base: Logger): { logger: Logger; done(): void } {
+  boot(base: Logger): { logger: Logger; done: () => void } {
     const previous = this.#previous;
     const current = new Set<string>();
     let booting = true;

@@ -107,7 +107,8 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
         );
       }
       // Looked up per request, so a reload takes effect for new requests only.
-      server = createServer((req, res) => handler(req, res));
+      // Koa's callback settles every request through ctx.onerror: its promise never rejects.
+      server = createServer((req, res) => void handler(req, res));
       server.keepAliveTimeout = 65_000;
       server.requestTimeout = 0;
       server.on('connection', (socket) => {

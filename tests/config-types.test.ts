@@ -44,12 +44,14 @@ beforeAll(() => {
   const parsed = ts.parseJsonConfigFileContent(configFile.config, ts.sys, ROOT);
   const virtual = new Map<string, string>(Object.entries(SNIPPETS).map(([name, text]) => [snippetFile(name as Snippet), text]));
   const host = ts.createCompilerHost({ ...parsed.options, noEmit: true });
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file);
-  host.readFile = (file) => virtual.get(file) ?? readFile.call(host, file);
+  const getSourceFile = host.getSourceFile.bind(host);
+  const fileExists = host.fileExists.bind(host);
+  const readFile = host.readFile.bind(host);
+  host.fileExists = (file) => virtual.has(file) || fileExists(file);
+  host.readFile = (file) => virtual.get(file) ?? readFile(file);
   host.getSourceFile = (file, language, onError) => {
     const text = virtual.get(file);
-    return text === undefined ? getSourceFile.call(host, file, language, onError) : ts.createSourceFile(file, text, language);
+    return text === undefined ? getSourceFile(file, language, onError) : ts.createSourceFile(file, text, language);
   };
   const roots = [...virtual.keys(), join(ECHO, 'index.ts'), join(ECHO, 'llm-proxy.config.ts')];
   const program = ts.createProgram({ rootNames: roots, options: { ...parsed.options, noEmit: true }, host });

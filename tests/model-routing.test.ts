@@ -5,7 +5,7 @@ import { startProxy, type TestProxy } from './support/proxy.js';
 
 /** The error message the proxy wrote (the SDK's own message is the whole JSON body). */
 const messageOf = (error: unknown): string =>
-  ((error as InstanceType<typeof Anthropic.APIError>).error as { error?: { message?: string } } | undefined)?.error?.message ?? String(error);
+  (error as { error?: { error?: { message?: string } } }).error?.error?.message ?? String(error);
 
 // The prompt names the model: identical requests would be answered from the cache.
 const ask = (model: string) => ({ model, max_tokens: 10, messages: [{ role: 'user' as const, content: `hi, ${model}` }] });

@@ -169,7 +169,7 @@ describe('runpod', () => {
 
   it('needs exactly one of podId and endpointId, and no tunnel', async () => {
     await expect(describeBackend({ type: 'runpod' } as BackendConfig)).rejects.toThrow(/set exactly one of podId .* or endpointId/);
-    await expect(describeBackend({ type: 'runpod', podId: 'abc', endpointId: 'def', apiKey: 'k' } as BackendConfig)).rejects.toThrow(/exactly one/);
+    await expect(describeBackend({ type: 'runpod', podId: 'abc', endpointId: 'def', apiKey: 'k' })).rejects.toThrow(/exactly one/);
     await expect(
       describeBackend({ type: 'runpod', podId: 'abc', tunnel: { host: 'h', user: 'u', remotePort: 1 } }),
     ).rejects.toThrow(/use type "self-hosted" with `tunnel`/);

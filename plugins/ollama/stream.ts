@@ -73,7 +73,7 @@ function finishReason(reason: string | undefined): FinishReason {
 function parseLine(line: string, backend: string): OllamaChatChunk {
   try {
     const value: unknown = JSON.parse(line);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as OllamaChatChunk;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value;
   } catch {
     // reported below
   }

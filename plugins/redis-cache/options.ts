@@ -97,7 +97,7 @@ function legacyUrl(env: NodeJS.ProcessEnv): string {
 function tlsOf(value: unknown, at: string): ConnectionOptions | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {};
-  if (isRecord(value)) return value as ConnectionOptions;
+  if (isRecord(value)) return value;
   throw new ConfigError('must be true, false or node:tls options', { field: `${at}.tls` });
 }
 

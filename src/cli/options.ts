@@ -4,9 +4,11 @@ import { CliError } from './errors.js';
 export function parsePortOption(value: unknown): number | 'auto' | undefined {
   if (value === undefined) return undefined;
   if (value === 'auto') return 'auto';
-  const port = typeof value === 'number' ? value : /^\d+$/.test(String(value)) ? Number(value) : NaN;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- cac hands over strings, numbers or arrays; anything else is shown as String() writes it
+  const text = String(value);
+  const port = typeof value === 'number' ? value : /^\d+$/.test(text) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CliError(`--port must be a port number (0-65535) or "auto", not ${JSON.stringify(String(value))}`, { exitCode: 2 });
+    throw new CliError(`--port must be a port number (0-65535) or "auto", not ${JSON.stringify(text)}`, { exitCode: 2 });
   }
   return port;
 }

@@ -50,7 +50,8 @@ export async function resolvePlugins(entries: readonly PluginEntry[], origin: Pl
       plugins.push(entry);
       continue;
     }
-    const [name, options]: [unknown, unknown] = Array.isArray(entry) ? [entry[0], entry[1]] : [entry, undefined];
+    const pair: readonly unknown[] | undefined = Array.isArray(entry) ? entry : undefined;
+    const [name, options]: [unknown, unknown] = pair ? [pair[0], pair[1]] : [entry, undefined];
     if (typeof name !== 'string' || name === '') {
       throw new ConfigError('expected a plugin object, a module name or [name, options]', { file, field });
     }

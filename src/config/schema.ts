@@ -255,7 +255,8 @@ function omitAt(value: unknown, path: readonly PropertyKey[], keys: readonly str
   if (value === null || typeof value !== 'object') return value;
   const [head, ...tail] = path;
   if (Array.isArray(value)) {
-    return typeof head === 'number' ? value.map((item, i) => (i === head ? omitAt(item, tail, keys) : item)) : value;
+    const items: readonly unknown[] = value;
+    return typeof head === 'number' ? items.map((item, i) => (i === head ? omitAt(item, tail, keys) : item)) : items;
   }
   const copy: Record<PropertyKey, unknown> = { ...value };
   if (head === undefined) for (const key of keys) delete copy[key];

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
+import { cosmiconfig, defaultLoaders } from 'cosmiconfig';
 import { ConfigError } from '../errors.js';
 import { scriptLoader } from './script-loader.js';
 
@@ -46,6 +46,7 @@ function jsonLoader(_filepath: string, content: string): unknown {
   try {
     return JSON.parse(content);
   } catch (error) {
+    // eslint-disable-next-line preserve-caught-error -- the parser's message may quote a key from the file: keep only what describeJsonError says
     throw new Error(describeJsonError(error, content));
   }
 }
@@ -57,6 +58,7 @@ async function dataLoader(filepath: string, content: string): Promise<unknown> {
   } catch (error) {
     const { reason, mark } = (error ?? {}) as { reason?: string; mark?: { line: number; column: number } };
     const where = mark ? ` at line ${mark.line + 1}, column ${mark.column + 1}` : '';
+    // eslint-disable-next-line preserve-caught-error -- the YAML error may quote a key from the file: keep only its reason and position
     throw new Error(`invalid YAML/JSON${where}${reason ? `: ${reason}` : ''}`);
   }
 }

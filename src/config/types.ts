@@ -1,3 +1,4 @@
+import type { ErrorType, StreamEvent } from '../anthropic/types.js';
 import type { LogLevel } from '../logger.js';
 import type { Plugin } from '../kernel/types.js';
 
@@ -131,8 +132,8 @@ export interface ScriptedBackendConfig extends BackendCommon {
 export type ScriptedResponse =
   | { text: string; stopReason?: 'end_turn' | 'max_tokens' }
   | { toolUse: { name: string; input: Record<string, unknown>; id?: string }; text?: string }
-  | { events: import('../anthropic/types.js').StreamEvent[] }
-  | { error: { status: number; type: import('../anthropic/types.js').ErrorType; message: string } };
+  | { events: StreamEvent[] }
+  | { error: { status: number; type: ErrorType; message: string } };
 
 /**
  * Every backend type and its config shape, by `type`. A provider plugin adds its own type by

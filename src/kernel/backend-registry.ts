@@ -73,6 +73,6 @@ export class Backends implements BackendRegistry, ProviderRegistry {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.#backends.values()].map((b) => b.close?.()));
+    await Promise.allSettled([...this.#backends.values()].map((b) => b.close?.() ?? Promise.resolve()));
   }
 }

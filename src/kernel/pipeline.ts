@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import type { SecretScrubber } from '../secrets/scrubber.js';
 import { describe, failureFields } from './failure-log.js';
 import { errorBody, sendStream, type StreamSummary } from './send.js';
-import type { ContextState, Outcome, ProviderResponse, ProxyContext, ServerSettings, UpstreamCall } from './types.js';
+import type { Outcome, ProviderResponse, ProxyContext, ServerSettings, UpstreamCall } from './types.js';
 
 export interface PipelineDeps {
   hooks: Hooks;
@@ -107,7 +107,7 @@ async function createContext(koa: KoaContext, deps: PipelineDeps, endpoint: Prox
     log: deps.logger.child({ request: id }),
     cache: { status: 'bypass' },
     responseHeaders: {},
-    state: {} as ContextState,
+    state: {},
   };
 }
 

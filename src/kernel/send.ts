@@ -113,7 +113,7 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
 function observe(event: StreamEvent, summary: StreamSummary): void {
   if (event.type === 'message_start') summary.usage = { ...event.message.usage };
   else if (event.type === 'message_delta') {
-    summary.usage = { ...(summary.usage ?? { input_tokens: 0 }), ...event.usage } as Usage;
+    summary.usage = { ...(summary.usage ?? { input_tokens: 0 }), ...event.usage };
     summary.stopReason = event.delta.stop_reason;
   } else if (event.type === 'error') {
     throw new ProxyError(event.error.message, { code: 'upstream_stream_error', type: event.error.type });

@@ -11,7 +11,7 @@ export type ProviderResponse =
   | { kind: 'stream'; events: AsyncIterable<StreamEvent> };
 
 /** Plugins extend this by declaration merging to keep typed per-request state. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: plugins merge their fields into it
 export interface ContextState {}
 
 /** Quota as reported by a provider's rate-limit headers; later plugins read it. */

@@ -26,7 +26,7 @@ export function adminEndpoint(options: { version: string }): Plugin {
         if (!LOOPBACK.test(koa.req.socket.remoteAddress ?? '')) {
           throw new ProxyError('The admin API only answers loopback clients.', { code: 'admin_forbidden', type: 'permission_error' });
         }
-        return next();
+        await next();
       });
       router.get('/_llm-proxy/status', async (koa) => {
         const described = Object.fromEntries(backends.names().map((name) => [name, backends.get(name)!.describe()]));

@@ -37,15 +37,19 @@ export function clientAuth(options: { keys: readonly string[] }): Plugin {
   return {
     name: 'client-auth',
     enforce: 'pre',
-    apply({ use, hooks }) {
+    apply(kernel) {
       if (keys.length === 0) return;
+      const { hooks } = kernel;
       // Which key a request used separates tenants, e.g. in cache keys; a digest, never the key.
       hooks.request.tap({ name: 'client-auth', stage: -200 }, (ctx) => {
         const key = presentedKey(ctx.headers);
         if (key !== undefined) ctx.state.clientKeyId = digest(key).toString('hex');
       });
-      use(async (koa, next) => {
-        if (OPEN_PATHS.has(`${koa.method} ${koa.path}`) || keyMatches(presentedKey(koa.headers), keys)) return next();
+      kernel.use(async (koa, next) => {
+        if (OPEN_PATHS.has(`${koa.method} ${koa.path}`) || keyMatches(presentedKey(koa.headers), keys)) {
+          await next();
+          return;
+        }
         // Without the header's name: Claude Code replaces any message that says x-api-key with its own.
         throw new ProxyError('Invalid or missing API key: this proxy accepts only its client keys (auth.keys); set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN to one of them.', {
           code: 'invalid_client_key',

@@ -85,7 +85,7 @@ export function secretValuesIn(value: unknown, found = new Set<string>()): Set<s
       return;
     }
     if (isPluginObject(item)) return;
-    for (const [key, inner] of Object.entries(item)) {
+    for (const [key, inner] of Object.entries(item as Record<string, unknown>)) {
       if (key === 'headers' && inner !== null && typeof inner === 'object') {
         for (const [header, headerValue] of Object.entries(inner)) {
           if (!PLAIN_HEADERS.has(header.toLowerCase())) walk(headerValue, true, depth + 2);

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { ProxyError } from '../errors.js';
-import { transportError, type AbortReason, type FailureContext } from './transport-error.js';
+import { transportError, type FailureContext } from './transport-error.js';
 
 export interface UpstreamClientOptions {
   backend: string;

@@ -38,7 +38,7 @@ export async function startFakeEmbeddings(): Promise<FakeEmbeddings> {
   const server = createServer({ keepAlive: true }, (req, res) => {
     void (async () => {
       const body = parseBody(await readBody(req));
-      const fields = typeof body === 'object' && body !== null ? (body as { model?: unknown; input?: unknown }) : {};
+      const fields = typeof body === 'object' && body !== null ? (body as { model?: unknown; input?: string | unknown[] }) : {};
       const model = typeof fields.model === 'string' ? fields.model : '';
       const input = Array.isArray(fields.input) ? fields.input.map(String) : [String(fields.input ?? '')];
       const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -15,13 +15,13 @@ const oldGeneration = () =>
     .reduce((sum, space) => sum + space.space_used_size, 0);
 
 const live: number[][] = [];
-for (let i = 0; i < 750; i++) live.push(new Array(10_000).fill(i));
+for (let i = 0; i < 750; i++) live.push(new Array<number>(10_000).fill(i));
 gc();
 const kept = oldGeneration();
 let most = kept;
 const window: number[][] = [];
 for (let i = 0; i < 6_000; i++) {
-  window.push(new Array(10_000).fill(i));
+  window.push(new Array<number>(10_000).fill(i));
   if (window.length > 400) window.shift();
   if (i % 50 === 0) most = Math.max(most, oldGeneration());
 }

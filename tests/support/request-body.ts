@@ -21,7 +21,7 @@ export function parseBody(raw: string): unknown {
 
 export function modelOf(body: unknown): string | undefined {
   if (typeof body === 'object' && body !== null && 'model' in body) {
-    const model = (body as { model: unknown }).model;
+    const model = body.model;
     if (typeof model === 'string') return model;
   }
   return undefined;
