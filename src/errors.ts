@@ -53,7 +53,7 @@ export type ProxyErrorCode =
   | `upstream_${number}`;
 
 /** Codes third-party plugins give their own failures, by declaration merging: `interface PluginErrorCodes { over_quota: true }`. */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: plugins fill it by declaration merging
 export interface PluginErrorCodes {}
 
 /**
@@ -61,13 +61,12 @@ export interface PluginErrorCodes {}
  * above; llm-proxy's own typecheck does (tests/support/error-code-policy.ts). Without it any
  * other string is accepted too, so plugins written before these unions compile unchanged.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: a project opts in by declaration merging
 export interface ErrorCodePolicy {}
 
 export type ErrorCode =
-  | ProxyErrorCode
   | keyof PluginErrorCodes
-  | (ErrorCodePolicy extends { only: 'declared' } ? never : string & NonNullable<unknown>);
+  | (ErrorCodePolicy extends { only: 'declared' } ? ProxyErrorCode : ProxyErrorCode | (string & NonNullable<unknown>));
 
 export interface ProxyErrorOptions {
   /** Stable machine-readable code, e.g. `upstream_unreachable`. */

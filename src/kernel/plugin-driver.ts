@@ -26,7 +26,7 @@ export function orderPlugins(plugins: readonly Plugin[]): Plugin[] {
 }
 
 /** `consumer`'s view of the `api` of plugin `name`: only a declared dependency, and only one that exposes an api. */
-export function dependencyApi<Name extends keyof PluginApis & string>(plugins: readonly Plugin[], consumer: Plugin, name: Name): PluginApis[Name] {
+export function dependencyApi<Name extends Extract<keyof PluginApis, string>>(plugins: readonly Plugin[], consumer: Plugin, name: Name): PluginApis[Name] {
   if (!consumer.dependencies?.includes(name)) {
     throw new Error(`plugin "${consumer.name}" asks for the api of plugin "${name}" without listing "${name}" in its \`dependencies\``);
   }

@@ -187,7 +187,7 @@ export interface StatusSection {
  * adds `name: ApiType` here by declaration merging, and a plugin that lists it in `dependencies`
  * gets that type from `getApi(name)`. The `cache` plugin adds `cache: CacheApi`.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: plugins fill it by declaration merging
 export interface PluginApis {}
 
 export interface PluginApi {
@@ -205,7 +205,7 @@ export interface PluginApi {
    * The `api` of a plugin this one lists in `dependencies`, typed by `PluginApis`. Throws, naming
    * both plugins, when the name is not in `dependencies` or that plugin exposes no api.
    */
-  getApi<Name extends keyof PluginApis & string>(name: Name): PluginApis[Name];
+  getApi<Name extends Extract<keyof PluginApis, string>>(name: Name): PluginApis[Name];
 }
 
 export interface Plugin {
