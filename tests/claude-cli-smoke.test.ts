@@ -4,7 +4,7 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { claudeAvailable, runClaude } from './support/claude-cli.js';
+import { claudeMissing, runClaude } from './support/claude-cli.js';
 import { anthropicTextEvents, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 
 let fake: FakeUpstream | undefined;
@@ -17,7 +17,7 @@ afterEach(async () => {
   home = undefined;
 });
 
-describe.skipIf(!claudeAvailable())('Claude Code CLI against a fake Anthropic server', () => {
+describe.skipIf(claudeMissing)('Claude Code CLI against a fake Anthropic server', () => {
   it('answers "pong" from a streamed reply', { timeout: 150_000 }, async () => {
     fake = await startFakeUpstream({ format: 'anthropic' });
     // More than one in case the CLI makes extra calls; it makes one today.

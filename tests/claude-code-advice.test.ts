@@ -1,17 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claudeAvailable, runClaude } from './support/claude-cli.js';
 import { ollamaTextLines, startFakeOllama, type FakeOllama } from './support/fake-ollama.js';
 import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { startProxy, type TestProxy } from './support/proxy.js';
-
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './support/free-port.js';
 
 // Claude Code replaces the message of a 404 ("There's an issue with the selected model"), a
 // 401/403 ("Failed to authenticate" / "Please run /login"), a 413 ("Request too large") and any
@@ -34,7 +26,7 @@ describe("the proxy's advice is what Claude Code shows", () => {
         missing: { type: 'ollama', url: ollama.url, model: 'llama3.3:70b' },
         small: { type: 'ollama', url: ollama.url, model: 'gemma3:4b' },
         wrongpath: { type: 'ollama', url: `${ollama.url}/proxy`, model: 'qwen3-coder:30b' },
-        dead: { type: 'ollama', url: `http://127.0.0.1:${await deadPort()}`, model: 'qwen3-coder:30b' },
+        dead: { type: 'ollama', url: `http://127.0.0.1:${await freePort()}`, model: 'qwen3-coder:30b' },
         cerebras: { type: 'cerebras', apiKey: 'csk-test-0123456789', apiUrl: `${cerebras.url}/v1`, model: 'gpt-oss-120b' },
         gpu: { type: 'openai', url: `${gpu.url}/v1`, model: 'qwen3-coder:30b' },
       },

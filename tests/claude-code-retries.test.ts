@@ -1,18 +1,10 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { claudeAvailable, runClaude } from './support/claude-cli.js';
 import { startFakeOllama, type FakeOllama } from './support/fake-ollama.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { startProxy, type TestProxy } from './support/proxy.js';
 import { startCountingRelay, type CountingRelay } from './support/counting-relay.js';
-
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './support/free-port.js';
 
 interface Shown {
   result: string;
@@ -37,7 +29,7 @@ describe('Claude Code gives up at once when retrying cannot help, and retries wh
       // The embedded default's shape: one local Ollama, here with nothing listening.
       backend: 'ollama',
       backends: {
-        ollama: { type: 'ollama', url: `http://127.0.0.1:${await deadPort()}`, model: 'qwen3-coder:30b' },
+        ollama: { type: 'ollama', url: `http://127.0.0.1:${await freePort()}`, model: 'qwen3-coder:30b' },
         missing: { type: 'ollama', url: ollama.url, model: 'llama3.3:70b' },
         cerebras: { type: 'cerebras', apiKey: 'csk-test-0123456789', apiUrl: `${cerebras.url}/v1`, model: 'gpt-oss-120b' },
       },

@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUTO_PORT_RANGE, derivedPort, recordPort } from '../src/cli/workspace-port.js';
-import { claudeAvailable, claudeBinary, runClaude } from './support/claude-cli.js';
+import { claudeMissing, claudeBinary, runClaude } from './support/claude-cli.js';
 import { MAIN, TSX, cleanup, collect, mode, run, sandbox, scripted, spawnCli, startProxy, tempDir, waitUntil, type Sandbox } from './support/cli.js';
 import { anthropicTextEvents, startFakeUpstream } from './support/fake-upstream.js';
+import { freePort } from './support/free-port.js';
 
 const AUTO = { port: 'auto', backends: { main: scripted('hi') } };
 
@@ -22,14 +23,6 @@ async function listen(server: Server, port = 0): Promise<number> {
   });
   cleanup.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return (server.address() as AddressInfo).port;
-}
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  const port = await listen(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const portOf = (url: string) => Number(new URL(url).port);
@@ -208,7 +201,7 @@ describe('llm-proxy env', () => {
   });
 });
 
-describe.skipIf(!claudeAvailable())('llm-proxy env with the real Claude Code', () => {
+describe.skipIf(claudeMissing)('llm-proxy env with the real Claude Code', () => {
   it("makes the system prompt the same for every conversation (no per-conversation billing line)", { timeout: 240_000 }, async () => {
     const upstream = await startFakeUpstream({ format: 'anthropic' });
     cleanup.push(() => upstream.close());

@@ -6,7 +6,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { VERSION } from '../src/version.js';
-import { claudeAvailable, claudeBinary } from './support/claude-cli.js';
+import { claudeMissing, claudeBinary } from './support/claude-cli.js';
 import { COMMANDS, SECRET, TWO_BACKENDS, ask, cleanup, mode, run, sandbox, scripted, startProxy, statusJson, tempDir, waitUntil } from './support/cli.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 
@@ -389,7 +389,7 @@ describe('llm-proxy code', () => {
     expect(result.stderr).toContain('npm install -g @anthropic-ai/claude-code');
   });
 
-  it.skipIf(!claudeAvailable())('runs the real Claude Code through the proxy', { timeout: 150_000 }, async () => {
+  it.skipIf(claudeMissing)('runs the real Claude Code through the proxy', { timeout: 150_000 }, async () => {
     const box = sandbox({ port: 'auto', backends: { main: scripted('pong') } });
     const claudeHome = tempDir('llm-proxy-claude-home-');
     const env: NodeJS.ProcessEnv = {

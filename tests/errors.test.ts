@@ -1,8 +1,8 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';
+import { freePort } from './support/free-port.js';
 
 const ok = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
 
@@ -13,14 +13,6 @@ interface ErrorJson {
 }
 
 const parseError = (text: string): ErrorJson => JSON.parse(text) as ErrorJson;
-
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('bad input gets Anthropic errors and the server keeps serving', () => {
   let upstream: FakeUpstream;
@@ -91,7 +83,7 @@ describe('upstream faults', () => {
       backend: 'gpu',
       backends: {
         gpu: openaiBackend(upstream.url, { apiKey: SECRET }),
-        dead: { type: 'openai', url: `http://127.0.0.1:${await deadPort()}/v1`, apiKey: SECRET },
+        dead: { type: 'openai', url: `http://127.0.0.1:${await freePort()}/v1`, apiKey: SECRET },
       },
       server: { firstByteTimeoutMs: 300, idleTimeoutMs: 300, pingIntervalMs: 0 },
     });

@@ -1,18 +1,10 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, ProxyError } from '../src/errors.js';
 import { failureAdvice } from '../src/plugins/failure-advice.js';
 import { isLoopback } from '../src/upstream/transport-error.js';
 import { startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { postMessages, startProxy, type TestProxy } from './support/proxy.js';
-
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort } from './support/free-port.js';
 
 const ask = (model: string) => ({ model, max_tokens: 10, messages: [{ role: 'user', content: `hi ${Math.random()}` }] });
 const messageOf = (text: string): string => (JSON.parse(text) as { error: { message: string } }).error.message;
@@ -27,11 +19,11 @@ describe('failure-advice: a failing backend names the ones that answer now', () 
     px = await startProxy({
       backend: 'dead',
       backends: {
-        dead: { type: 'openai', url: `http://127.0.0.1:${await deadPort()}/v1`, model: 'm' },
+        dead: { type: 'openai', url: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' },
         healthy: { type: 'openai', url: `${healthy.url}/v1`, model: 'qwen3-coder:30b' },
         // Its model list never answers: the probe gives up after probeTimeoutMs.
         hanging: { type: 'openai', url: `${hanging.url}/v1`, model: 'qwen3-coder:30b' },
-        down: { type: 'openai', url: `http://127.0.0.1:${await deadPort()}/v1`, model: 'm' },
+        down: { type: 'openai', url: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' },
       },
       plugins: [failureAdvice({ probeTimeoutMs: 300, cacheMs: 60_000 })],
     });
@@ -77,8 +69,8 @@ describe('failure-advice: a failing backend names the ones that answer now', () 
     const lonely = await startProxy({
       backend: 'dead',
       backends: {
-        dead: { type: 'openai', url: `http://127.0.0.1:${await deadPort()}/v1`, model: 'm' },
-        down: { type: 'openai', url: `http://127.0.0.1:${await deadPort()}/v1`, model: 'm' },
+        dead: { type: 'openai', url: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' },
+        down: { type: 'openai', url: `http://127.0.0.1:${await freePort()}/v1`, model: 'm' },
       },
     });
     try {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../src/config/load.js';
-import { claudeAvailable, runClaude } from './support/claude-cli.js';
+import { claudeMissing, runClaude } from './support/claude-cli.js';
 import { startCountingRelay } from './support/counting-relay.js';
 import { freePort } from '../src/plugins/local-port.js';
 import { presetsProvider } from '../src/plugins/presets-provider.js';
@@ -259,7 +259,7 @@ describe.skipIf(tools.skip)('ssh tunnels through a real sshd on 127.0.0.1', () =
       expect(error.message).toContain(`ssh-keygen -R '[127.0.0.1]:${sshd.port}'`);
     }, 40_000);
 
-    it.skipIf(!claudeAvailable())('the real Claude Code CLI shows it after one request, with its default retries', async () => {
+    it.skipIf(claudeMissing)('the real Claude Code CLI shows it after one request, with its default retries', async () => {
       const relay = await startCountingRelay(broken.url);
       try {
         const run = await runClaude({ baseUrl: relay.url, prompt: 'say hi' });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProxyError } from '../src/errors.js';
 import { UpstreamClient, type UpstreamClientOptions } from '../src/upstream/http-client.js';
+import { freePort } from './support/free-port.js';
 
 interface TestServer {
   url: string;
@@ -31,14 +32,6 @@ async function serve(handler: http.RequestListener): Promise<TestServer> {
   };
   cleanups.push(close);
   return { url: `http://127.0.0.1:${port}`, port, close };
-}
-
-async function deadPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function client(baseUrl: string, overrides: Partial<UpstreamClientOptions> = {}): UpstreamClient {
@@ -145,7 +138,7 @@ describe('UpstreamClient', () => {
   });
 
   it('maps connection refused to upstream_unreachable without leaking credentials or query secrets', async () => {
-    const port = await deadPort();
+    const port = await freePort();
     const c = client(`http://bob:hunter2@127.0.0.1:${port}/v1?key=TOPSECRET`);
     const error = await caught(c.request({ method: 'GET', path: '/models?key=ALSOSECRET' }));
     expect(error.code).toBe('upstream_unreachable');

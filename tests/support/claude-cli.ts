@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 /** Absolute path of the `claude` executable installed in this repository. */
 export const claudeBinary: string = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
 
-/** True when the CLI is installed and executable here (tests use `describe.skipIf(!claudeAvailable())`). */
+/** True when the CLI is installed and executable here. */
 export function claudeAvailable(): boolean {
   try {
     accessSync(claudeBinary, constants.X_OK);
@@ -20,6 +20,12 @@ export function claudeAvailable(): boolean {
     return false;
   }
 }
+
+/**
+ * Tests skip with `describe.skipIf(claudeMissing)` only outside CI: .ci/run sets
+ * LLM_PROXY_REQUIRE_FIXTURES=1, and there a missing CLI fails the tests instead.
+ */
+export const claudeMissing: boolean = !claudeAvailable() && process.env.LLM_PROXY_REQUIRE_FIXTURES !== '1';
 
 export interface RunClaudeOptions {
   /** Origin of the server Claude Code should talk to (becomes ANTHROPIC_BASE_URL). */
