@@ -125,7 +125,9 @@ export class Kernel {
     const scrubber = this.#scrubber;
     if (scrubber.empty) return;
     for (const [name, value] of Object.entries(koa.response.headers)) {
-      if (typeof value === 'string' && scrubber.text(value) !== value) koa.set(name, scrubber.text(value));
+      if (typeof value !== 'string') continue;
+      const clean = scrubber.text(value);
+      if (clean !== value) koa.set(name, clean);
     }
     const body: unknown = koa.body;
     const clean = body === koa.state.modelOutput ? body : scrubber.value(body);
