@@ -5,8 +5,8 @@
 import { redisCache } from '../plugins/redis-cache/index.js';
 import { createProxy } from '../src/proxy.js';
 import type { Plugin } from '../src/kernel/types.js';
-import { cache } from '../src/plugins/cache.js';
-import { memoryCache } from '../src/plugins/memory-cache.js';
+import { cache } from '../src/plugins/cache/index.js';
+import { memoryCache } from '../src/plugins/memory-cache/index.js';
 import { openaiTextChunks, startFakeUpstream } from '../tests/support/fake-upstream.js';
 import { startRedis } from '../tests/support/redis.js';
 import { fmt, percentile, requestBody, ROUNDS, time } from './measure.js';

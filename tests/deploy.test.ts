@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../src/config/load.js';
 import type { UserConfig } from '../src/config/types.js';
-import { freePort } from '../src/plugins/local-port.js';
+import { freePort } from '../src/plugins/ssh-tunnel/local-port.js';
 import { createProxy } from '../src/proxy.js';
 import { requireTools } from './support/required-tools.js';
 

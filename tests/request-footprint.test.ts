@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../src/anthropic/types.js';
 import type { Plugin, ProxyContext } from '../src/kernel/types.js';
-import { computeCacheKeys } from '../src/plugins/cache-key.js';
+import { computeCacheKeys } from '../src/plugins/cache/key.js';
 import { jsonPieces } from '../src/upstream/http-client.js';
 import { anthropicTextEvents, openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { fixturesPresent, fixturesRequired, loadFixture } from './support/fixtures.js';

@@ -11,7 +11,7 @@ import { redisCache } from '../plugins/redis-cache/index.js';
 import { ProxyError } from '../src/errors.js';
 import type { BackendCommon } from '@jleechan/llm-proxy-server';
 import type { Plugin } from '../src/kernel/types.js';
-import { OpenAIBackend } from '../src/plugins/openai-provider.js';
+import { OpenAIBackend } from '../src/plugins/providers/openai/index.js';
 import { until } from './support/cache.js';
 import { spawnCli, startCli, stopCli } from './support/cli-run.js';
 import { startEchoRedis, type EchoRedis } from './support/echo-redis.js';

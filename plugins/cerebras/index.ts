@@ -1,8 +1,8 @@
 import { ProxyError } from '../../src/errors.js';
 import type { BackendSpec, Plugin, ProviderEnv, QuotaInfo } from '../../src/kernel/types.js';
 import type { ChatCompletionRequest } from '../../src/openai/types.js';
-import { modelMappingOf, optionalString } from '../../src/plugins/backend-options.js';
-import { OpenAIBackend, openAIBaseUrl } from '../../src/plugins/openai-provider.js';
+import { modelMappingOf, optionalString } from '../../src/plugin-kit/options.js';
+import { OpenAIBackend, openAIBaseUrl } from '../../src/plugins/providers/openai/index.js';
 import { parseCerebrasQuota } from './quota.js';
 
 export interface CerebrasPluginOptions {

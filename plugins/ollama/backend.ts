@@ -1,7 +1,7 @@
 import { ProxyError } from '../../src/errors.js';
 import type { Backend, BackendHealth, ProviderEnv, ProviderResponse, UpstreamCall } from '../../src/kernel/types.js';
 import type { Logger } from '../../src/logger.js';
-import { createModelResolver } from '../../src/plugins/model-mapping.js';
+import { createModelResolver } from '../../src/plugin-kit/model-mapping.js';
 import { UpstreamClient, encodeJson, type UpstreamRequest, type UpstreamResponse } from '../../src/upstream/http-client.js';
 import { readNDJSON } from '../../src/upstream/sse-reader.js';
 import { errorFromUpstream } from '../../src/upstream/upstream-error.js';

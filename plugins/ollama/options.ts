@@ -1,7 +1,7 @@
 import type { ModelMapping } from '../../src/config/types.js';
 import { ConfigError } from '../../src/errors.js';
 import type { BackendSpec, ServerSettings } from '../../src/kernel/types.js';
-import { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from '../../src/plugins/backend-options.js';
+import { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from '../../src/plugin-kit/options.js';
 import type { OllamaKeepAlive, OllamaThink } from './types.js';
 
 export const OLLAMA_URL = 'http://127.0.0.1:11434';

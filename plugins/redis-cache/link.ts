@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { safeUrl } from '../../src/cli/ui.js';
 import type { Logger } from '../../src/logger.js';
 import type { HealthState, StatusSection } from '../../src/kernel/types.js';
-import { DependencyHealth } from '../../src/plugins/dependency-health.js';
+import { DependencyHealth } from '../../src/plugin-kit/dependency-health.js';
 import type { RedisConnection } from './options.js';
 
 export type LinkState = 'connecting' | 'up' | 'down';

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { isRecord } from '../../src/config/is-record.js';
 import { ConfigError } from '../../src/errors.js';
-import { optionalNumber, optionalSize, optionalString } from '../../src/plugins/backend-options.js';
+import { optionalNumber, optionalSize, optionalString } from '../../src/plugin-kit/options.js';
 import { urlCredentials } from '../../src/secrets/collect.js';
 
 export interface RedisCacheOptions {

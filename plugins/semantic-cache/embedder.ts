@@ -2,7 +2,7 @@ import { safeUrl } from '../../src/cli/ui.js';
 import { ConfigError } from '../../src/errors.js';
 import type { BackendRegistry } from '../../src/kernel/types.js';
 import type { Logger } from '../../src/logger.js';
-import { DependencyHealth, type DependencyState } from '../../src/plugins/dependency-health.js';
+import { DependencyHealth, type DependencyState } from '../../src/plugin-kit/dependency-health.js';
 import { createOllamaEmbedder, type Embedder } from '../ollama/embed.js';
 import { OLLAMA_URL } from '../ollama/options.js';
 import { createOpenAIEmbedder } from './openai-embed.js';

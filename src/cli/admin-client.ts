@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config/types.js';
-import type { StatusReport } from '../plugins/admin-endpoint.js';
+import type { StatusReport } from '../plugins/endpoints/admin/index.js';
 import { CliError } from './errors.js';
 import { describeInstance, type InstanceRecord } from './instances.js';
 import { loadCliConfig } from './load-config.js';

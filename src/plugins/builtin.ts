@@ -6,21 +6,21 @@ import { cerebras } from '../../plugins/cerebras/index.js';
 import { ollama } from '../../plugins/ollama/index.js';
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
-import { adminEndpoint } from './admin-endpoint.js';
-import { cache, type CachePluginOptions } from './cache.js';
-import { memoryCache, type MemoryCacheOptions } from './memory-cache.js';
-import { anthropicProvider } from './anthropic-provider.js';
-import { clientAuth } from './client-auth.js';
-import { defaultRouter } from './default-router.js';
-import { failureAdvice, type FailureAdviceOptions } from './failure-advice.js';
-import { healthEndpoint } from './health-endpoint.js';
-import { modelsEndpoint } from './models-endpoint.js';
-import { openaiProvider } from './openai-provider.js';
-import { requestValidation } from './request-validation.js';
-import { scriptedProvider } from './scripted-provider.js';
-import { presetsProvider } from './presets-provider.js';
-import { selfHostedProvider } from './self-hosted-provider.js';
-import { sshTunnel } from './ssh-tunnel.js';
+import { adminEndpoint } from './endpoints/admin/index.js';
+import { cache, type CachePluginOptions } from './cache/index.js';
+import { memoryCache, type MemoryCacheOptions } from './memory-cache/index.js';
+import { anthropicProvider } from './providers/anthropic/index.js';
+import { clientAuth } from './request/client-auth/index.js';
+import { defaultRouter } from './request/default-router/index.js';
+import { failureAdvice, type FailureAdviceOptions } from './failure-advice/index.js';
+import { healthEndpoint } from './endpoints/health/index.js';
+import { modelsEndpoint } from './endpoints/models/index.js';
+import { openaiProvider } from './providers/openai/index.js';
+import { requestValidation } from './request/validation/index.js';
+import { scriptedProvider } from './providers/scripted/index.js';
+import { presetsProvider } from './providers/presets/index.js';
+import { selfHostedProvider } from './providers/self-hosted/index.js';
+import { sshTunnel } from './ssh-tunnel/index.js';
 
 /** First-party plugins a config may name as a string (`"cerebras"` or `["cerebras", {...}]`). */
 export const FIRST_PARTY: Record<string, (options: unknown) => Plugin | Promise<Plugin>> = {

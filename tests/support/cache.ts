@@ -4,9 +4,9 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { UserConfig } from '../../src/config/types.js';
 import type { Plugin } from '../../src/kernel/types.js';
-import { cache, type CachePluginOptions } from '../../src/plugins/cache.js';
-import type { HealthReport } from '../../src/plugins/health-endpoint.js';
-import { memoryCache, type MemoryCacheOptions } from '../../src/plugins/memory-cache.js';
+import { cache, type CachePluginOptions } from '../../src/plugins/cache/index.js';
+import type { HealthReport } from '../../src/plugins/endpoints/health/index.js';
+import { memoryCache, type MemoryCacheOptions } from '../../src/plugins/memory-cache/index.js';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream.js';
 import { postMessages, startProxy, type TestProxy } from './proxy.js';
 

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/plugins/local-port.js';
+import { freePort } from '../../src/plugins/ssh-tunnel/local-port.js';
 import type { RequiredTools } from './required-tools.js';
 
 export const SSH_TOOLS = ['ssh', 'sshd', 'ssh-keygen'] as const;

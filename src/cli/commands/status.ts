@@ -3,7 +3,7 @@ import { isRecord } from '../../config/is-record.js';
 import { environmentSecrets } from '../../secrets/collect.js';
 import { SecretScrubber } from '../../secrets/scrubber.js';
 import type { HealthState, StatusSection } from '../../kernel/types.js';
-import type { StatusReport } from '../../plugins/admin-endpoint.js';
+import type { StatusReport } from '../../plugins/endpoints/admin/index.js';
 import { fetchStatus, instanceConfig } from '../admin-client.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';

@@ -1,0 +1,86 @@
+import { ConfigError, type ProxyError } from '../../errors.js';
+import type { BackendRegistry, HealthState, Plugin } from '../../kernel/types.js';
+
+export interface FailureAdviceOptions {
+  /** How long one health probe of another backend may take. Default 1500 ms. */
+  probeTimeoutMs?: number;
+  /** How long a probe's answer is reused. Default 15 000 ms. */
+  cacheMs?: number;
+}
+
+/**
+ * Built-in: when a backend fails (unreachable, timed out, rate-limited, rejected the proxy's key,
+ * overloaded), the error names the other configured backends that answer right now, e.g.
+ * "`llm-proxy switch cerebras`". Taps `error` and only adds advice. Probes are bounded
+ * (`probeTimeoutMs`, all at once) and cached (`cacheMs`), so a failing request waits at most one
+ * probe and a burst of failures probes once. (The rate-limit advisor will take this over.)
+ */
+export function failureAdvice(options: FailureAdviceOptions = {}): Plugin {
+  const probeTimeoutMs = positive(options.probeTimeoutMs, 'probeTimeoutMs') ?? 1_500;
+  const cacheMs = positive(options.cacheMs, 'cacheMs') ?? 15_000;
+  return {
+    name: 'failure-advice',
+    apply({ hooks, backends }) {
+      const probes = new HealthProbes(backends, probeTimeoutMs, cacheMs);
+      hooks.error.tapPromise('failure-advice', async (_ctx, error) => {
+        if (!isBackendFailure(error)) return;
+        const others = backends.names().filter((name) => name !== error.backend);
+        if (others.length === 0) return;
+        const states = await Promise.all(others.map((name) => probes.state(name)));
+        const answering = others.filter((_, i) => states[i] === 'ok');
+        error.advise(
+          answering.length > 0
+            ? `switch to a backend that answers now: ${answering.map((name) => `\`llm-proxy switch ${name}\``).join(' or ')}`
+            : `no other configured backend answers right now either (${others.join(', ')})`,
+        );
+      });
+    },
+  };
+}
+
+/** Failures of the backend itself, not of the request: 429, 5xx, 529 (never a client that left). */
+function isBackendFailure(error: ProxyError): error is ProxyError & { backend: string } {
+  return error.backend !== undefined && (error.status === 429 || error.status >= 500) && error.code !== 'client_closed';
+}
+
+class HealthProbes {
+  readonly #cache = new Map<string, { at: number; state: Promise<HealthState> }>();
+
+  constructor(
+    private readonly backends: BackendRegistry,
+    private readonly timeoutMs: number,
+    private readonly cacheMs: number,
+  ) {}
+
+  state(name: string): Promise<HealthState> {
+    const cached = this.#cache.get(name);
+    if (cached && Date.now() - cached.at < this.cacheMs) return cached.state;
+    const state = this.#probe(name);
+    this.#cache.set(name, { at: Date.now(), state });
+    return state;
+  }
+
+  async #probe(name: string): Promise<HealthState> {
+    const backend = this.backends.get(name);
+    if (!backend) return 'down';
+    let timer: NodeJS.Timeout | undefined;
+    // The signal bounds the probe; the timer bounds a backend that ignores it.
+    const late = new Promise<HealthState>((resolve) => {
+      timer = setTimeout(() => resolve('down'), this.timeoutMs);
+    });
+    const probe = backend.health(AbortSignal.timeout(this.timeoutMs)).then((health) => health.status, () => 'down' as const);
+    try {
+      return await Promise.race([probe, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function positive(value: number | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError('must be a positive number of milliseconds', { field: `plugins.failure-advice.${field}` });
+  }
+  return value;
+}

@@ -1,0 +1,177 @@
+import type { Message, MessagesRequest, StreamEvent } from '../../../anthropic/types.js';
+import { ProxyError, type ProxyErrorCode } from '../../../errors.js';
+import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, UpstreamCall } from '../../../kernel/types.js';
+import { UpstreamClient, encodeJson, redactUrl } from '../../../upstream/http-client.js';
+import { parseJSONEvents } from '../../../upstream/json-stream.js';
+import { readSSE } from '../../../upstream/sse-reader.js';
+import { errorFromUpstream } from '../../../upstream/upstream-error.js';
+import { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from '../../../plugin-kit/options.js';
+import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
+import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
+
+const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
+
+/** Origin (plus any path prefix) without a trailing `/v1`: requests go to `<base>/v1/messages`. */
+export function anthropicBaseUrl(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/v1$/, '');
+}
+
+/** Pass-through to anything that already speaks /v1/messages (Anthropic, Ollama >= 0.14, vLLM, LiteLLM). */
+export class AnthropicBackend implements Backend {
+  readonly name: string;
+  readonly type: string;
+  readonly resolveModel: (requested: string) => string;
+  readonly #client: UpstreamClient;
+  readonly #baseUrl: string;
+  readonly #apiKey: string | undefined;
+  readonly #model: string | undefined;
+  readonly #maxTokens: number | undefined;
+
+  constructor(spec: BackendSpec, env: ProviderEnv) {
+    const at = `backends.${spec.name}`;
+    const mapping = modelMappingOf(spec.options, at);
+    this.name = spec.name;
+    this.type = spec.type;
+    this.resolveModel = createModelResolver(mapping);
+    this.#model = mapping.model;
+    this.#maxTokens = mapping.maxTokens;
+    this.#baseUrl = anthropicBaseUrl(optionalString(spec.options, 'url', at) ?? 'https://api.anthropic.com');
+    this.#apiKey = optionalString(spec.options, 'apiKey', at);
+    this.#client = new UpstreamClient({
+      backend: spec.name,
+      baseUrl: this.#baseUrl,
+      connectTimeoutMs: env.server.connectTimeoutMs,
+      firstByteTimeoutMs: optionalNumber(spec.options, 'firstByteTimeoutMs', at) ?? env.server.firstByteTimeoutMs,
+      idleTimeoutMs: env.server.idleTimeoutMs,
+      headers: { ...optionalStringRecord(spec.options, 'headers', at), ...(this.#apiKey ? { 'x-api-key': this.#apiKey } : {}) },
+    });
+  }
+
+  async invoke(call: UpstreamCall): Promise<ProviderResponse> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
+    for (const name of FORWARDED_HEADERS) {
+      const value = call.context.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const response = await this.#client.request({
+      method: 'POST',
+      path: '/v1/messages',
+      json: encodeJson(this.#upstreamBody(call.takeRequest(), call.model)),
+      headers,
+      signal: call.signal,
+      // A non-streaming answer only arrives once the whole generation is done.
+      timeoutMs: call.stream ? undefined : 600_000,
+    });
+    if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
+    // Read by what arrived, not by what was asked: some servers stream regardless, or never do.
+    const kind = bodyKind(response.headers['content-type']);
+    if (kind === 'json') return { kind: 'message', message: this.#checkMessage(await response.json<unknown>()) };
+    if (kind === 'other') {
+      throw await unexpectedBody(response, { backend: this.name, url: redactUrl(this.#baseUrl), api: 'Anthropic-compatible API (/v1/messages)' });
+    }
+    return { kind: 'stream', events: this.#events(response.body) };
+  }
+
+  #upstreamBody(request: MessagesRequest, model: string): MessagesRequest {
+    const body = { ...request, model };
+    if (this.#maxTokens && body.max_tokens > this.#maxTokens) body.max_tokens = this.#maxTokens;
+    return body;
+  }
+
+  /** A stream is whole only with its message_stop; one that just stops is an error, never a short answer. */
+  async *#events(body: AsyncIterable<Uint8Array>): AsyncIterable<StreamEvent> {
+    let events = 0;
+    let stopped = false;
+    for await (const event of parseJSONEvents<StreamEvent>(readSSE(body), { backend: this.name })) {
+      if (event.type === 'error') {
+        throw new ProxyError(`upstream stream error: ${event.error.message}`, {
+          code: 'upstream_stream_error',
+          type: event.error.type,
+          backend: this.name,
+        });
+      }
+      events++;
+      if (event.type === 'message_stop') stopped = true;
+      yield event;
+    }
+    if (stopped) return;
+    throw new ProxyError(
+      events === 0 ? 'The backend answered HTTP 200 with an empty event stream.' : 'The backend stream ended before message_stop: the answer is incomplete.',
+      {
+        code: events === 0 ? 'upstream_empty' : 'upstream_incomplete',
+        type: 'api_error',
+        status: 502,
+        backend: this.name,
+        recommendations: [
+          events === 0
+            ? 'check that the backend URL points at an Anthropic-compatible API and the backend log for a failed generation'
+            : 'retry; if it keeps happening, check the backend log and anything between the proxy and the backend (a tunnel or gateway that cuts long responses)',
+        ],
+      },
+    );
+  }
+
+  /** A 200 JSON body is trusted only as far as the kernel relies on it: a message with a content array. */
+  #checkMessage(body: unknown): Message {
+    const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    if (record?.type === 'message' && Array.isArray(record.content)) return record as unknown as Message;
+    const error = record?.error as { type?: unknown; message?: unknown } | undefined;
+    if (record?.type === 'error' && typeof error?.message === 'string') {
+      return this.#fail(`The backend answered HTTP 200 with an error (${String(error.type)}): ${error.message}`, 'upstream_error_body');
+    }
+    const keys = record ? Object.keys(record).slice(0, 10).join(', ') || 'none' : typeof body;
+    return this.#fail(`The backend answered HTTP 200 with JSON that is not a message (keys: ${keys}).`, 'upstream_bad_response');
+  }
+
+  #fail(message: string, code: ProxyErrorCode): never {
+    throw new ProxyError(message, {
+      code,
+      type: 'api_error',
+      status: 502,
+      backend: this.name,
+      recommendations: ['check that the backend URL points at an Anthropic-compatible API (/v1/messages) and the backend log'],
+    });
+  }
+
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    const response = await this.#client.request({
+      method: 'GET',
+      path: '/v1/models',
+      headers: { 'anthropic-version': '2023-06-01' },
+      signal,
+      timeoutMs: 10_000,
+    });
+    if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
+    return modelIds(await response.json<{ data?: Array<{ id?: unknown }> }>());
+  }
+
+  async health(signal?: AbortSignal): Promise<BackendHealth> {
+    const started = Date.now();
+    try {
+      const models = await this.listModels(signal);
+      return { status: 'ok', latencyMs: Date.now() - started, models };
+    } catch (error) {
+      // Some Anthropic-compatible servers have no /v1/models; reachable is still healthy.
+      if (error instanceof ProxyError && error.code === 'upstream_404') return { status: 'ok', latencyMs: Date.now() - started };
+      return { status: 'down', latencyMs: Date.now() - started, detail: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  describe(): Record<string, string | number | boolean | undefined> {
+    return { type: this.type, url: redactUrl(this.#baseUrl), model: this.#model, apiKey: this.#apiKey ? 'set' : 'not set' };
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}
+
+/** Built-in provider type `anthropic`. */
+export function anthropicProvider(): Plugin {
+  return {
+    name: 'anthropic-provider',
+    apply({ providers }) {
+      providers.register('anthropic', (spec, env) => new AnthropicBackend(spec, env));
+    },
+  };
+}

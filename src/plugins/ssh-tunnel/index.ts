@@ -1,0 +1,98 @@
+import { validateTunnel } from '../../config/schema.js';
+import { ConfigError } from '../../errors.js';
+import type { BackendSpec, HealthState, Plugin, StatusSection } from '../../kernel/types.js';
+import { optionalString } from '../../plugin-kit/options.js';
+import { freePort } from './local-port.js';
+import { Tunnel, type TunnelSettings } from './process.js';
+
+export interface SshTunnelOptions {
+  /** The ssh executable. Default `ssh` on PATH. */
+  command?: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * The tunnel's settings and the backend's new `url`: its local end, keeping the path of a
+ * configured `url` (`http://localhost:8001/v1`). The local port is `tunnel.localPort`, else
+ * the url's port, else a free one.
+ */
+export async function planTunnel(spec: BackendSpec): Promise<{ settings: TunnelSettings; url: string }> {
+  const at = `backends.${spec.name}`;
+  const tunnel = validateTunnel(spec.options.tunnel, `${at}.tunnel`);
+  const configured = optionalString(spec.options, 'url', at);
+  const url = new URL(configured ?? 'http://127.0.0.1');
+  if (!LOOPBACK.has(url.hostname)) {
+    throw new ConfigError('with a tunnel, url must point at its local end (http://127.0.0.1:<localPort>) or be left out', { field: `${at}.url` });
+  }
+  const urlPort = url.port === '' ? undefined : Number(url.port);
+  if (urlPort !== undefined && tunnel.localPort !== undefined && urlPort !== tunnel.localPort) {
+    throw new ConfigError(`the url's port ${urlPort} differs from tunnel.localPort ${tunnel.localPort}; give one of them`, { field: `${at}.url` });
+  }
+  const localPort = tunnel.localPort ?? urlPort ?? (await freePort());
+  url.hostname = '127.0.0.1';
+  url.port = String(localPort);
+  const settings: TunnelSettings = {
+    backend: spec.name,
+    host: tunnel.host,
+    port: tunnel.port ?? 22,
+    user: tunnel.user,
+    identityFile: tunnel.identityFile,
+    knownHostsFile: tunnel.knownHostsFile,
+    remoteHost: tunnel.remoteHost ?? '127.0.0.1',
+    remotePort: tunnel.remotePort,
+    localPort,
+    readyTimeoutMs: tunnel.readyTimeoutMs ?? 30_000,
+  };
+  return { settings, url: configured === undefined ? url.origin : url.href };
+}
+
+function statusOf(tunnels: ReadonlyMap<string, Tunnel>): StatusSection {
+  const states = [...tunnels.values()].map((t) => t.state);
+  const status: HealthState = states.every((s) => s === 'up')
+    ? 'ok'
+    : states.every((s) => s === 'up' || s === 'starting')
+      ? 'degraded'
+      : 'down';
+  return { status, backends: Object.fromEntries([...tunnels].map(([name, tunnel]) => [name, tunnel.report()])) };
+}
+
+/**
+ * Built-in: keeps an `ssh -N -L` open for every backend that declares `tunnel`, and points
+ * the backend's `url` at its local end (a spec rewrite, before the backend is built).
+ * Requests wait for the tunnel in `transform` (phase request, stage -100) — after the cache
+ * lookup, so cached answers are served while it is down.
+ */
+export function sshTunnel(options: SshTunnelOptions = {}): Plugin {
+  const tunnels = new Map<string, Tunnel>();
+  const killAll = (): void => {
+    for (const tunnel of tunnels.values()) tunnel.killNow();
+  };
+  return {
+    name: 'ssh-tunnel',
+    apply({ providers, hooks, status, logger }) {
+      providers.rewrite(async (spec) => {
+        if (spec.options.tunnel === undefined) return spec;
+        const { settings, url } = await planTunnel(spec);
+        tunnels.set(spec.name, new Tunnel(settings, logger, options.command));
+        if (tunnels.size === 1) status.add('tunnels', () => statusOf(tunnels));
+        return { ...spec, options: { ...spec.options, url } };
+      });
+      hooks.transform.tapPromise({ name: 'ssh-tunnel', stage: -100 }, async (exchange, ctx) => {
+        const tunnel = exchange.phase === 'request' && ctx.route ? tunnels.get(ctx.route.backend.name) : undefined;
+        await tunnel?.whenUp(ctx.signal);
+        return exchange;
+      });
+    },
+    ready() {
+      if (tunnels.size === 0) return;
+      // A proxy that dies without close() must not leave ssh holding the port.
+      process.on('exit', killAll);
+      for (const tunnel of tunnels.values()) tunnel.start();
+    },
+    async close() {
+      process.off('exit', killAll);
+      await Promise.all([...tunnels.values()].map((tunnel) => tunnel.stop()));
+    },
+  };
+}
