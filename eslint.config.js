@@ -70,6 +70,25 @@ export default defineConfig(
     },
   },
   {
+    // First-party plugins and the examples reach the core through the plugin surface only
+    // (src/plugin.ts, published as `@jleechan/llm-proxy-server/plugin`), never its files.
+    files: ['plugins/**/*.ts', 'examples/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./)+src/(?!plugin\\.js$)',
+              message: 'import from the plugin surface (src/plugin.ts, `@jleechan/llm-proxy-server/plugin`), not from core files',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Import cycles, resolved the way tsc resolves them: `./x.js` in a .ts file is `./x.ts`.
     files: ['**/*.ts', '**/*.mjs', '**/*.js'],
     plugins: { 'import-x': importX },

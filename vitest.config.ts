@@ -6,6 +6,7 @@ export default defineConfig({
     // Examples import the package by name, as users do; run them against the sources. The old
     // name `llm-proxy` still resolves while it is supported.
     alias: {
+      '@jleechan/llm-proxy-server/plugin': fileURLToPath(new URL('./src/plugin.ts', import.meta.url)),
       '@jleechan/llm-proxy-server': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
       'llm-proxy': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },

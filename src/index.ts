@@ -1,6 +1,6 @@
 export { createProxy, type Proxy, type ProxyOptions } from './proxy.js';
 export { defineConfig } from './config/define-config.js';
-export { loadConfig, resolveUserConfig } from './config/load.js';
+export { loadConfig, resolveUserConfig, EMBEDDED_DEFAULT_CONFIG } from './plugins/builtin.js';
 export type * from './config/types.js';
 export type * from './anthropic/types.js';
 export type * from './kernel/types.js';

@@ -1,12 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { resolveUserConfig } from './config/load.js';
 import type { ResolvedConfig, UserConfig } from './config/types.js';
 import { ConfigError } from './errors.js';
 import { BootWarnings } from './boot-warnings.js';
 import { Kernel } from './kernel/kernel.js';
 import { createLogger, type Logger, type LogSink } from './logger.js';
-import { assemblePlugins, pluginResolver } from './plugins/builtin.js';
+import { assemblePlugins, resolveUserConfig } from './plugins/builtin.js';
 import { collectSecrets } from './secrets/collect.js';
 import { SecretScrubber } from './secrets/scrubber.js';
 
@@ -49,6 +48,7 @@ async function buildKernel(resolved: ResolvedConfig, logger: Logger, secrets: re
       name,
       type: options.type,
       options: options as unknown as Readonly<Record<string, unknown>>,
+      file: resolved.backendFiles?.[name],
     })),
     activeBackend,
     server: resolved.server,
@@ -61,7 +61,7 @@ async function buildKernel(resolved: ResolvedConfig, logger: Logger, secrets: re
 /** Library entry point: `const proxy = await createProxy(config); await proxy.listen(0)`. */
 export async function createProxy(config: UserConfig | ResolvedConfig, options: ProxyOptions = {}): Promise<Proxy> {
   // Library mode logs warnings and errors unless `logLevel` says otherwise (the CLI passes its resolved config, at `info`).
-  let resolved = isResolved(config) ? config : await resolveUserConfig({ ...config, logLevel: config.logLevel ?? 'warn' }, { pluginResolver });
+  let resolved = isResolved(config) ? config : await resolveUserConfig({ ...config, logLevel: config.logLevel ?? 'warn' });
   let secrets = collectSecrets(resolved);
   const logger =
     options.logger ??
@@ -139,7 +139,7 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
       return closing;
     },
     async reload(next) {
-      const fresh = isResolved(next) ? next : await resolveUserConfig(next, { pluginResolver });
+      const fresh = isResolved(next) ? next : await resolveUserConfig(next);
       if (fresh.port !== resolved.port || fresh.host !== resolved.host) {
         logger.warn('the new config changes host or port; restart llm-proxy to apply that part');
       }

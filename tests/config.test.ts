@@ -6,11 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseBodyLimit } from '../src/config/body-limit.js';
 import { defineConfig, type UserConfigExport } from '../src/config/define-config.js';
 import { interpolate } from '../src/config/interpolate.js';
-import { loadConfig, resolveUserConfig, type LoadConfigOptions, type PluginResolver } from '../src/config/load.js';
+import type { LoadConfigOptions, PluginResolver } from '../src/config/load.js';
+import { createProxy, loadConfig, resolveUserConfig } from '../src/index.js';
 import { validateUserConfig } from '../src/config/schema.js';
 import { ConfigError } from '../src/errors.js';
 import type { Plugin } from '../src/kernel/types.js';
-import type { UserConfig } from '../src/config/types.js';
+import type { ResolvedConfig, UserConfig } from '../src/config/types.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,6 +53,15 @@ async function loadError(opts: LoadConfigOptions = {}): Promise<ConfigError> {
 }
 
 const plugin = (name: string): Plugin => ({ name, apply() {} });
+
+/** The ConfigError a proxy built from `config` fails to start with. */
+async function startError(config: UserConfig | ResolvedConfig): Promise<ConfigError> {
+  const proxy = await createProxy(config, { logSink: () => undefined }).catch((error: unknown) => error);
+  if (proxy instanceof ConfigError) return proxy;
+  if (proxy instanceof Error) throw proxy;
+  await (proxy as { close(): Promise<void> }).close();
+  throw new Error('the proxy started');
+}
 const backends = { local: { type: 'openai', url: 'http://localhost:9000/v1' } } satisfies UserConfig['backends'];
 
 describe('finding the config file', () => {
@@ -251,6 +261,7 @@ describe('embedded default and defaults', () => {
       logLevel: 'info',
       logFormat: 'pretty',
       sources: ['embedded default'],
+      backendFiles: { ollama: 'embedded default' },
     });
     expect(config.filepath).toBeUndefined();
   });
@@ -443,19 +454,16 @@ describe('validation', () => {
         'vast-ai': { type: 'self-hosted' },
       },
     });
-    const error = await loadError();
+    // The config layer checks the keys every type has; the provider's schema the rest, at start.
+    const error = await startError(await load());
     expect(error.file).toBe(file);
     expect(error.field).toBe('backends.vast-ai.url');
     expect(error.message).toBe(`${file}: backends.vast-ai.url: Required`);
     expect(error.message).not.toContain('sk-super-secret-123');
   });
 
-  it('reports several problems at once', () => {
-    const call = () =>
-      validateUserConfig(
-        { port: 70000, logLevel: 'loud', server: { bodyLimit: 'huge' }, backends: { s: { type: 'scripted', responses: [] } } },
-        'x.json',
-      );
+  it('reports several problems at once', async () => {
+    const call = () => validateUserConfig({ port: 70000, logLevel: 'loud', server: { bodyLimit: 'huge' }, backends: { s: { type: 'scripted', maxTokens: 0 } } }, 'x.json');
     expect(call).toThrow(ConfigError);
     const message = (() => {
       try {
@@ -466,20 +474,25 @@ describe('validation', () => {
       return '';
     })();
     expect(message).toMatch(/^x\.json: port: must be a port number/);
-    for (const field of ['logLevel', 'server.bodyLimit', 'backends.s.responses']) expect(message).toContain(field);
+    for (const field of ['logLevel', 'server.bodyLimit', 'backends.s.maxTokens']) expect(message).toContain(field);
+    const backendError = await startError({ backends: { s: { type: 'scripted', responses: [] } } });
+    expect(backendError.message).toBe('inline config: backends.s.responses: must list at least one response');
   });
 
-  it('checks known backend types and lets unknown types through', () => {
-    expect(() => validateUserConfig({ backends: { o: { type: 'openai', url: 'not a url' } } }, 'f')).toThrow(
-      /backends\.o\.url: must be an http/,
-    );
-    expect(() => validateUserConfig({ backends: { o: { type: 'self-hosted', url: 'http://h', format: 'grpc' } } }, 'f')).toThrow(
-      /backends\.o\.format/,
-    );
+  it("checks each backend against its provider's schema, and lets types without one through", async () => {
+    await expect(startError({ backends: { o: { type: 'openai', url: 'not a url' } } })).resolves.toMatchObject({
+      message: expect.stringMatching(/backends\.o\.url: must be an http/),
+    });
+    await expect(startError({ backends: { o: { type: 'self-hosted', url: 'http://h', format: 'grpc' } } as never })).resolves.toMatchObject({
+      field: 'backends.o.format',
+    });
     expect(() => validateUserConfig({ backends: { o: { url: 'http://h' } } }, 'f')).toThrow(/backends\.o\.type: Required/);
     expect(() => validateUserConfig({ backends: { o: { type: 'cerebras', maxTokens: -1 } } }, 'f')).toThrow(/maxTokens/);
     const { config } = validateUserConfig({ backends: { r: { type: 'runpod', endpointId: 'abc', model: 'm' } } }, 'f');
     expect(config.backends?.r).toEqual({ type: 'runpod', endpointId: 'abc', model: 'm' });
+    const proxy = await createProxy({ backends: { r: { type: 'runpod', endpointId: 'abc', apiKey: 'k', model: 'm' } } }, { logSink: () => undefined });
+    expect(proxy.kernel.backends.get('r')?.describe()).toMatchObject({ url: 'https://api.runpod.ai/v2/abc/openai/v1', model: 'm' });
+    await proxy.close();
   });
 
   it('does not leak a secret from a file that is not valid JSON', async () => {

@@ -1,20 +1,20 @@
 // A complete provider plugin: backends of `type: "echo"` answer with the last user text.
 // It shows the whole contract: a factory with typed options, validated at start-up, that
-// registers a provider type; the Backend it builds maps models, answers, and reports health.
-import type { Backend, BackendCommon, Message, Plugin, ProviderResponse, UpstreamCall } from '@jleechan/llm-proxy-server';
+// registers a backend type with its options schema; the Backend it builds maps models,
+// answers, and reports health. It imports only the plugin surface of the package.
+import {
+  createModelResolver,
+  type Backend,
+  type BackendSpec,
+  type Logger,
+  type Message,
+  type Plugin,
+  type ProviderResponse,
+  type UpstreamCall,
+} from '@jleechan/llm-proxy-server/plugin';
+import { echoOptions, type EchoOptions } from './options.js';
 
-/** A backend of this type in the config: `{ type: 'echo', model?: 'echo-1' }`. */
-export interface EchoBackendConfig extends BackendCommon {
-  type: 'echo';
-}
-
-// Adds `echo` to llm-proxy's backend types, so `defineConfig` checks echo backends as it checks
-// the built-in ones (a misspelt key is a type error naming it).
-declare module '@jleechan/llm-proxy-server' {
-  interface BackendTypes {
-    echo: EchoBackendConfig;
-  }
-}
+export type { EchoBackendConfig } from './options.js';
 
 export interface EchoPluginOptions {
   /** Text put before every answer. */
@@ -28,6 +28,37 @@ function lastUserText(call: UpstreamCall): string {
   return last.content.flatMap((block) => (block.type === 'text' ? [block.text] : [])).join('\n');
 }
 
+function echoBackend(spec: BackendSpec<EchoOptions>, defaultPrefix: string, logger: Logger): Backend {
+  const prefix = spec.options.prefix ?? defaultPrefix;
+  return {
+    name: spec.name,
+    type: spec.type,
+    // `model` and `models` are keys every backend type accepts; the resolver applies them.
+    resolveModel: createModelResolver(spec.options),
+    async invoke(call): Promise<ProviderResponse> {
+      const text = prefix + lastUserText(call);
+      logger.debug('echoing', { backend: spec.name, chars: text.length });
+      const message: Message = {
+        id: `msg_echo_${Date.now()}`,
+        type: 'message',
+        role: 'assistant',
+        model: call.model,
+        content: [{ type: 'text', text }],
+        stop_reason: 'end_turn',
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: Math.ceil(text.length / 4) },
+      };
+      // A provider may return a whole message or a stream of Anthropic events; the
+      // kernel converts either way to what the client asked for.
+      return { kind: 'message', message };
+    },
+    async health() {
+      return { status: 'ok' };
+    },
+    describe: () => ({ type: spec.type, prefix }),
+  };
+}
+
 export function echoProvider(options: EchoPluginOptions = {}): Plugin {
   if (options.prefix !== undefined && typeof options.prefix !== 'string') {
     throw new Error('echo-provider: option `prefix` must be a string');
@@ -36,32 +67,7 @@ export function echoProvider(options: EchoPluginOptions = {}): Plugin {
   return {
     name: 'echo-provider',
     apply({ providers, logger }) {
-      providers.register('echo', (spec): Backend => ({
-        name: spec.name,
-        type: spec.type,
-        resolveModel: (requested) => (typeof spec.options.model === 'string' ? spec.options.model : requested),
-        async invoke(call): Promise<ProviderResponse> {
-          const text = prefix + lastUserText(call);
-          logger.debug('echoing', { backend: spec.name, chars: text.length });
-          const message: Message = {
-            id: `msg_echo_${Date.now()}`,
-            type: 'message',
-            role: 'assistant',
-            model: call.model,
-            content: [{ type: 'text', text }],
-            stop_reason: 'end_turn',
-            stop_sequence: null,
-            usage: { input_tokens: 0, output_tokens: Math.ceil(text.length / 4) },
-          };
-          // A provider may return a whole message or a stream of Anthropic events; the
-          // kernel converts either way to what the client asked for.
-          return { kind: 'message', message };
-        },
-        async health() {
-          return { status: 'ok' };
-        },
-        describe: () => ({ type: spec.type, prefix }),
-      }));
+      providers.register('echo', { options: echoOptions, create: (spec) => echoBackend(spec, prefix, logger) });
     },
   };
 }

@@ -1,9 +1,30 @@
-import { ProxyError } from '../../src/errors.js';
-import type { BackendSpec, Plugin, ProviderEnv, QuotaInfo } from '../../src/kernel/types.js';
-import type { ChatCompletionRequest } from '../../src/openai/types.js';
-import { modelMappingOf, optionalString } from '../../src/plugin-kit/options.js';
-import { OpenAIBackend, openAIBaseUrl } from '../../src/plugins/providers/openai/index.js';
-import { parseCerebrasQuota } from './quota.js';
+import {
+  OpenAIBackend,
+  openAIBaseUrl,
+  ProxyError,
+  type BackendRegistry,
+  type BackendSpec,
+  type ChatCompletionRequest,
+  type Plugin,
+  type ProviderEnv,
+} from '../../src/plugin.js';
+import { cerebrasOptions, type CerebrasOptions } from './options.js';
+import { parseCerebrasQuota, type QuotaInfo } from './quota.js';
+
+export type { CerebrasBackendConfig } from './options.js';
+export type { QuotaInfo } from './quota.js';
+
+/** What the cerebras plugin offers the plugins that depend on it. */
+export interface CerebrasApi {
+  /** The quota the last response of a cerebras backend reported, if any. */
+  quota(backend: string): QuotaInfo | undefined;
+}
+
+declare module '../../src/plugin.js' {
+  interface PluginApis {
+    cerebras: CerebrasApi;
+  }
+}
 
 export interface CerebrasPluginOptions {
   /** Default API URL for every cerebras backend. */
@@ -41,25 +62,26 @@ class CerebrasBackend extends OpenAIBackend {
   }
 }
 
-function createCerebrasBackend(spec: BackendSpec, env: ProviderEnv, defaults: CerebrasPluginOptions): CerebrasBackend {
+function createCerebrasBackend(spec: BackendSpec<CerebrasOptions>, env: ProviderEnv, defaults: CerebrasPluginOptions): CerebrasBackend {
   const at = `backends.${spec.name}`;
-  const apiKey = optionalString(spec.options, 'apiKey', at) ?? process.env.CEREBRAS_API_KEY;
+  const { apiUrl, model, models, maxTokens, firstByteTimeoutMs } = spec.options;
+  const apiKey = (spec.options.apiKey || undefined) ?? process.env.CEREBRAS_API_KEY;
   // An apiKey that names an unset ${VAR} is empty here, and the config loader already named the variable.
   if (!apiKey && spec.options.apiKey === undefined) env.logger.warn(`backend "${spec.name}": no Cerebras API key (set CEREBRAS_API_KEY or ${at}.apiKey)`);
   const backend: CerebrasBackend = new CerebrasBackend(
     {
       name: spec.name,
       type: spec.type,
-      baseUrl: openAIBaseUrl(optionalString(spec.options, 'apiUrl', at) ?? defaults.apiUrl ?? CEREBRAS_API_URL),
+      baseUrl: openAIBaseUrl(apiUrl ?? defaults.apiUrl ?? CEREBRAS_API_URL),
       apiKey,
-      ...modelMappingOf(spec.options, at),
+      model,
+      models,
+      maxTokens,
+      firstByteTimeoutMs,
       adjustRequest: adjustForCerebras,
-      onResponse: (response, context) => {
+      onResponse: (response) => {
         const quota = parseCerebrasQuota(spec.name, response.headers);
-        if (quota) {
-          backend.lastQuota = quota;
-          context.quota = quota;
-        }
+        if (quota) backend.lastQuota = quota;
       },
       refineError: (error, self) => refineCerebrasError(error, self, at, apiKey !== undefined, backend.lastQuota),
     },
@@ -124,11 +146,20 @@ const fields = (error: ProxyError) => ({
 
 /** Provider type `cerebras`: the Cerebras Inference API (OpenAI-compatible, Bearer auth). */
 export function cerebras(options: CerebrasPluginOptions = {}): Plugin {
+  let backends: BackendRegistry | undefined;
+  const api: CerebrasApi = {
+    quota: (name) => {
+      const backend = backends?.get(name);
+      return backend instanceof CerebrasBackend ? backend.lastQuota : undefined;
+    },
+  };
   return {
     name: 'cerebras',
     dependencies: ['openai-provider'],
-    apply({ providers }) {
-      providers.register('cerebras', (spec, env) => createCerebrasBackend(spec, env, options));
+    api,
+    apply({ providers, backends: registry }) {
+      backends = registry;
+      providers.register('cerebras', { options: cerebrasOptions, create: (spec, env) => createCerebrasBackend(spec, env, options) });
     },
   };
 }

@@ -1,4 +1,10 @@
-import type { QuotaInfo } from '../../src/kernel/types.js';
+/** What the last Cerebras response said of a backend's quota (the rate-limit advisor will read it through the plugin's api). */
+export interface QuotaInfo {
+  backend: string;
+  requests?: { limit?: number; remaining?: number; resetSeconds?: number };
+  tokens?: { limit?: number; remaining?: number; resetSeconds?: number };
+  observedAt: number;
+}
 
 const num = (value: string | undefined): number | undefined => {
   if (value === undefined || value.trim() === '') return undefined;

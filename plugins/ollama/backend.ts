@@ -1,10 +1,10 @@
-import { ProxyError } from '../../src/errors.js';
-import type { Backend, BackendHealth, ProviderEnv, ProviderResponse, UpstreamCall } from '../../src/kernel/types.js';
-import type { Logger } from '../../src/logger.js';
-import { createModelResolver } from '../../src/plugin-kit/model-mapping.js';
-import { UpstreamClient, encodeJson, type UpstreamRequest, type UpstreamResponse } from '../../src/upstream/http-client.js';
-import { readNDJSON } from '../../src/upstream/sse-reader.js';
-import { errorFromUpstream } from '../../src/upstream/upstream-error.js';
+import { ProxyError } from '../../src/plugin.js';
+import type { Backend, BackendHealth, ProviderEnv, ProviderResponse, UpstreamCall } from '../../src/plugin.js';
+import type { Logger } from '../../src/plugin.js';
+import { createModelResolver } from '../../src/plugin.js';
+import { UpstreamClient, encodeJson, type UpstreamRequest, type UpstreamResponse } from '../../src/plugin.js';
+import { readNDJSON } from '../../src/plugin.js';
+import { errorFromUpstream } from '../../src/plugin.js';
 import { embedWith } from './embed.js';
 import { notPulled, refineOllamaError, type ErrorScope } from './errors.js';
 import { ModelInspector, type ModelReport } from './models.js';

@@ -1,6 +1,6 @@
-import { ProxyError } from '../../src/errors.js';
-import { UpstreamClient } from '../../src/upstream/http-client.js';
-import { errorFromUpstream } from '../../src/upstream/upstream-error.js';
+import { ProxyError } from '../../src/plugin.js';
+import { UpstreamClient } from '../../src/plugin.js';
+import { errorFromUpstream } from '../../src/plugin.js';
 import { refineOllamaError } from './errors.js';
 import { MIN_LOAD_TIMEOUT_MS, OLLAMA_URL, ollamaBaseUrl } from './options.js';
 import type { OllamaEmbedResponse } from './types.js';

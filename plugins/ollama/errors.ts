@@ -1,4 +1,4 @@
-import { ProxyError } from '../../src/errors.js';
+import { ProxyError } from '../../src/plugin.js';
 
 /** `model "x" not found, try pulling it first` (scheduler) and `model 'x' not found` (newer chat handler). */
 const NOT_FOUND = /model ["'].*["'] not found/i;

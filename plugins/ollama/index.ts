@@ -1,7 +1,6 @@
-import { ConfigError } from '../../src/errors.js';
-import type { BackendRegistry, Plugin } from '../../src/kernel/types.js';
+import { ConfigError, type BackendRegistry, type Plugin } from '../../src/plugin.js';
 import { OllamaBackend } from './backend.js';
-import { OLLAMA_URL, parseOllamaOptions } from './options.js';
+import { OLLAMA_URL, ollamaBackendOptions, ollamaOptions } from './options.js';
 
 export interface OllamaPluginOptions {
   /** Default URL for every `ollama` backend without its own `url`. Default `http://127.0.0.1:11434`. */
@@ -12,7 +11,7 @@ export interface OllamaPluginOptions {
 
 export { OllamaBackend } from './backend.js';
 export { createOllamaEmbedder, type Embedder, type OllamaEmbedderOptions } from './embed.js';
-export { DEFAULT_NUM_CTX, OLLAMA_URL, type OllamaBackendOptions } from './options.js';
+export { DEFAULT_NUM_CTX, OLLAMA_URL, ollamaOptions, type OllamaBackendConfig, type OllamaBackendOptions } from './options.js';
 export type { OllamaKeepAlive, OllamaThink } from './types.js';
 
 /** Provider type `ollama`: Ollama's native `/api/chat`, with model checks and embeddings. */
@@ -23,7 +22,10 @@ export function ollama(options: OllamaPluginOptions = {}): Plugin {
     name: 'ollama',
     apply(api) {
       backends = api.backends;
-      api.providers.register('ollama', (spec, env) => new OllamaBackend(spec.type, parseOllamaOptions(spec, env.server, defaultUrl), env));
+      api.providers.register('ollama', {
+        options: ollamaOptions,
+        create: (spec, env) => new OllamaBackend(spec.type, ollamaBackendOptions(spec, env.server, defaultUrl), env),
+      });
     },
     async ready() {
       if (options.checkModels === false || !backends) return;

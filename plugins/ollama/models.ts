@@ -1,6 +1,6 @@
-import { ProxyError } from '../../src/errors.js';
-import type { UpstreamClient } from '../../src/upstream/http-client.js';
-import { errorFromUpstream } from '../../src/upstream/upstream-error.js';
+import { ProxyError } from '../../src/plugin.js';
+import type { UpstreamClient } from '../../src/plugin.js';
+import { errorFromUpstream } from '../../src/plugin.js';
 import type { OllamaShowResponse, OllamaTagsResponse } from './types.js';
 
 /** What Ollama says about one model. */

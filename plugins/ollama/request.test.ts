@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { BackendSpec, ServerSettings } from '../../src/kernel/types.js';
-import { ollamaBaseUrl, parseOllamaOptions } from './options.js';
+import { validateBackendOptions, type ServerSettings } from '../../src/plugin.js';
+import { ollamaBackendOptions, ollamaBaseUrl, ollamaOptions } from './options.js';
 import { thinkValue, toOllamaRequest } from './request.js';
 import { sameModel } from './models.js';
 
@@ -42,22 +42,30 @@ describe('thinkValue', () => {
 
 describe('backend options', () => {
   const server = { firstByteTimeoutMs: 120_000 } as ServerSettings;
-  const spec = (options: Record<string, unknown>): BackendSpec => ({ name: 'local', type: 'ollama', options });
+  const warnings: string[] = [];
+  /** The entry checked by its schema, as the kernel checks it, then given its defaults. */
+  const parseOllamaOptions = (options: Record<string, unknown>, at = server) => {
+    const entry = { name: 'local', type: 'ollama', file: 'test.json', options: { type: 'ollama', ...options } };
+    return ollamaBackendOptions({ ...entry, options: validateBackendOptions(ollamaOptions, entry, (m) => warnings.push(m)) }, at);
+  };
 
   it('fills the defaults and strips /v1 or /api from the URL', () => {
-    expect(parseOllamaOptions(spec({}), server)).toMatchObject({ url: 'http://127.0.0.1:11434', numCtx: 65536, loadTimeoutMs: 300_000 });
-    expect(parseOllamaOptions(spec({ firstByteTimeoutMs: 900_000 }), server).loadTimeoutMs).toBe(900_000);
-    expect(parseOllamaOptions(spec({ loadTimeoutMs: 60_000 }), server).loadTimeoutMs).toBe(60_000);
+    expect(parseOllamaOptions({}, server)).toMatchObject({ url: 'http://127.0.0.1:11434', numCtx: 65536, loadTimeoutMs: 300_000 });
+    expect(parseOllamaOptions({ firstByteTimeoutMs: 900_000 }, server).loadTimeoutMs).toBe(900_000);
+    expect(parseOllamaOptions({ loadTimeoutMs: 60_000 }, server).loadTimeoutMs).toBe(60_000);
     expect(ollamaBaseUrl('http://gpu:11434/v1/')).toBe('http://gpu:11434');
     expect(ollamaBaseUrl('https://proxy.example/ollama/api')).toBe('https://proxy.example/ollama');
   });
 
   it('accepts Go durations and seconds for keepAlive, and names the field of a bad value', () => {
-    expect(parseOllamaOptions(spec({ keepAlive: '1h30m' }), server).keepAlive).toBe('1h30m');
-    expect(parseOllamaOptions(spec({ keepAlive: -1 }), server).keepAlive).toBe(-1);
-    expect(() => parseOllamaOptions(spec({ keepAlive: '10 minutes' }), server)).toThrow(/backends\.local\.keepAlive/);
-    expect(() => parseOllamaOptions(spec({ think: 'max-effort' }), server)).toThrow(/backends\.local\.think/);
-    expect(() => parseOllamaOptions(spec({ numCtx: 1.5 }), server)).toThrow(/backends\.local\.numCtx/);
+    expect(parseOllamaOptions({ keepAlive: '1h30m' }, server).keepAlive).toBe('1h30m');
+    expect(parseOllamaOptions({ keepAlive: -1 }, server).keepAlive).toBe(-1);
+    expect(() => parseOllamaOptions({ keepAlive: '10 minutes' }, server)).toThrow(/backends\.local\.keepAlive/);
+    expect(() => parseOllamaOptions({ think: 'max-effort' }, server)).toThrow(/backends\.local\.think/);
+    expect(() => parseOllamaOptions({ numCtx: 1.5 }, server)).toThrow(/backends\.local\.numCtx/);
+    expect(() => parseOllamaOptions({ url: 'ftp://gpu' })).toThrow(/test\.json: backends\.local\.url: must be an http/);
+    expect(parseOllamaOptions({ numCxt: 8192 }).numCtx).toBe(65536);
+    expect(warnings).toEqual(['test.json: unknown key "backends.local.numCxt" ignored; did you mean "numCtx"?']);
   });
 
   it('matches model names the way Ollama does', () => {

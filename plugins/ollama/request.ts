@@ -1,7 +1,7 @@
-import type { MessagesRequest, ThinkingConfig } from '../../src/anthropic/types.js';
-import { toOpenAIRequest } from '../../src/openai/request.js';
-import { parseToolArguments } from '../../src/openai/response.js';
-import type { ChatContentPart, ChatMessage, ChatTextPart } from '../../src/openai/types.js';
+import type { MessagesRequest, ThinkingConfig } from '../../src/plugin.js';
+import { toOpenAIRequest } from '../../src/plugin.js';
+import { parseToolArguments } from '../../src/plugin.js';
+import type { ChatContentPart, ChatMessage, ChatTextPart } from '../../src/plugin.js';
 import type { OllamaChatRequest, OllamaKeepAlive, OllamaMessage, OllamaThink } from './types.js';
 
 export interface ToOllamaRequestOptions {

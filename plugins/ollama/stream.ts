@@ -1,7 +1,7 @@
-import type { StreamEvent } from '../../src/anthropic/types.js';
-import { ProxyError } from '../../src/errors.js';
-import { translateOpenAIStream } from '../../src/openai/stream.js';
-import type { ChatCompletionChunk, ChatToolCallDelta, FinishReason } from '../../src/openai/types.js';
+import type { StreamEvent } from '../../src/plugin.js';
+import { ProxyError } from '../../src/plugin.js';
+import { translateOpenAIStream } from '../../src/plugin.js';
+import type { ChatCompletionChunk, ChatToolCallDelta, FinishReason } from '../../src/plugin.js';
 import type { OllamaChatChunk } from './types.js';
 
 export interface OllamaStreamOptions {

@@ -1,5 +1,5 @@
-import type { Plugin } from '../../src/kernel/types.js';
-import { decodeAnswer, encodeAnswer } from '../../src/plugins/cache/answer.js';
+import type { Plugin } from '../../src/plugin.js';
+import { decodeAnswer, encodeAnswer } from '../../src/plugin.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { RedisLink } from './link.js';
 import { redisSecrets, resolveRedisSettings, type RedisCacheOptions } from './options.js';

@@ -1,8 +1,8 @@
 import { Cluster, Redis } from 'ioredis';
-import { safeUrl } from '../../src/cli/ui.js';
-import type { Logger } from '../../src/logger.js';
-import type { HealthState, StatusSection } from '../../src/kernel/types.js';
-import { DependencyHealth } from '../../src/plugin-kit/dependency-health.js';
+import { redactUrl } from '../../src/plugin.js';
+import type { Logger } from '../../src/plugin.js';
+import type { HealthState, StatusSection } from '../../src/plugin.js';
+import { DependencyHealth } from '../../src/plugin.js';
 import type { RedisConnection } from './options.js';
 
 export type LinkState = 'connecting' | 'up' | 'down';
@@ -39,7 +39,7 @@ export class RedisLink {
         redisOptions: common,
       });
     } else {
-      this.#where = safeUrl(settings.url);
+      this.#where = redactUrl(settings.url);
       this.#client = new Redis(settings.url, { ...common, enableOfflineQueue: false, retryStrategy: retryDelay });
     }
     this.#health = new DependencyHealth(logger, {

@@ -1,8 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
-import { isRecord } from '../../src/config/is-record.js';
-import { ConfigError } from '../../src/errors.js';
-import { optionalNumber, optionalSize, optionalString } from '../../src/plugin-kit/options.js';
-import { urlCredentials } from '../../src/secrets/collect.js';
+import { isRecord } from '../../src/plugin.js';
+import { ConfigError } from '../../src/plugin.js';
+import { optionalNumber, optionalSize, optionalString } from '../../src/plugin.js';
+import { urlCredentials } from '../../src/plugin.js';
 
 export interface RedisCacheOptions {
   /** `redis://[user:password@]host:port[/db]`, `rediss://` for TLS. Default: `REDIS_URL`, else `REDIS_HOST`/`REDIS_PORT`/`REDIS_PASSWORD`, else `redis://127.0.0.1:6379`. */

@@ -1,8 +1,8 @@
-import { safeUrl } from '../../src/cli/ui.js';
-import { ConfigError } from '../../src/errors.js';
-import type { BackendRegistry } from '../../src/kernel/types.js';
-import type { Logger } from '../../src/logger.js';
-import { DependencyHealth, type DependencyState } from '../../src/plugin-kit/dependency-health.js';
+import { redactUrl } from '../../src/plugin.js';
+import { ConfigError } from '../../src/plugin.js';
+import type { BackendRegistry } from '../../src/plugin.js';
+import type { Logger } from '../../src/plugin.js';
+import { DependencyHealth, type DependencyState } from '../../src/plugin.js';
 import { createOllamaEmbedder, type Embedder } from '../ollama/embed.js';
 import { OLLAMA_URL } from '../ollama/options.js';
 import { createOpenAIEmbedder } from './openai-embed.js';
@@ -32,10 +32,10 @@ export function embedderFor(options: EmbedderOptions, backends: BackendRegistry)
   }
   if (options.type === 'ollama') {
     const source = createOllamaEmbedder({ url: options.url, model: options.model, name: NAME });
-    return { ...source, label: `ollama ${options.model} at ${safeUrl(options.url ?? OLLAMA_URL)}` };
+    return { ...source, label: `ollama ${options.model} at ${redactUrl(options.url ?? OLLAMA_URL)}` };
   }
   const source = createOpenAIEmbedder({ url: options.url, model: options.model, apiKey: options.apiKey, name: NAME });
-  return { ...source, label: `openai ${options.model} at ${safeUrl(options.url)}` };
+  return { ...source, label: `openai ${options.model} at ${redactUrl(options.url)}` };
 }
 
 /**

@@ -1,5 +1,5 @@
-import type { Plugin, PluginApi } from '../../src/kernel/types.js';
-import { urlCredentials } from '../../src/secrets/collect.js';
+import type { Plugin, PluginApi } from '../../src/plugin.js';
+import { urlCredentials } from '../../src/plugin.js';
 import { redisSecrets } from '../redis-cache/options.js';
 import { embedderFor, EmbedderLink } from './embedder.js';
 import { resolveSemanticSettings, type EmbedderOptions, type SemanticCacheOptions, type SemanticSettings } from './options.js';

@@ -1,6 +1,6 @@
-import { ProxyError } from '../../src/errors.js';
-import { UpstreamClient } from '../../src/upstream/http-client.js';
-import { errorFromUpstream } from '../../src/upstream/upstream-error.js';
+import { ProxyError } from '../../src/plugin.js';
+import { UpstreamClient } from '../../src/plugin.js';
+import { errorFromUpstream } from '../../src/plugin.js';
 import { isVector, type Embedder } from '../ollama/embed.js';
 
 export interface OpenAIEmbedderOptions {

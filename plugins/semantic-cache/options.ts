@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
-import { isRecord } from '../../src/config/is-record.js';
-import { ConfigError } from '../../src/errors.js';
-import { optionalNumber, optionalSize, optionalString, requireString } from '../../src/plugin-kit/options.js';
+import { isRecord } from '../../src/plugin.js';
+import { ConfigError } from '../../src/plugin.js';
+import { optionalNumber, optionalSize, optionalString, requireString } from '../../src/plugin.js';
 import { REDIS_CONNECTION_OPTIONS, rejectUnknownOptions, resolveRedisConnection, type RedisConnection } from '../redis-cache/options.js';
 
 /** Where vectors come from: Ollama's `/api/embed`, an OpenAI-compatible `/embeddings`, or a configured backend's `embed`. */

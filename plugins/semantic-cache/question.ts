@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CacheKeys } from '../../src/plugins/cache/key.js';
+import type { CacheKeys } from '../../src/plugin.js';
 
 /** What the semantic tier compares for one request. */
 export interface Question {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { HealthState, StatusSection } from '../../src/kernel/types.js';
-import type { Logger } from '../../src/logger.js';
-import { decodeAnswer, encodeAnswer, type CachedAnswer } from '../../src/plugins/cache/answer.js';
-import type { CacheKeys } from '../../src/plugins/cache/key.js';
+import type { HealthState, StatusSection } from '../../src/plugin.js';
+import type { Logger } from '../../src/plugin.js';
+import { decodeAnswer, encodeAnswer, type CachedAnswer } from '../../src/plugin.js';
+import type { CacheKeys } from '../../src/plugin.js';
 import { decodeValue, encodeValue } from '../redis-cache/codec.js';
 import { RedisLink } from '../redis-cache/link.js';
 import type { EmbedderLink } from './embedder.js';

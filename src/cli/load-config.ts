@@ -1,7 +1,6 @@
 import pc from 'picocolors';
-import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig, UserConfig } from '../config/types.js';
-import { pluginResolver } from '../plugins/builtin.js';
+import { loadConfig } from '../plugins/builtin.js';
 
 export interface CliConfigOptions {
   workspace: string;
@@ -22,7 +21,6 @@ export function loadCliConfig(options: CliConfigOptions): Promise<ResolvedConfig
     env: options.env ?? process.env,
     home: options.home,
     overrides: options.overrides ?? {},
-    pluginResolver,
     onWarning: options.quiet
       ? () => undefined
       : (options.onWarning ?? ((message) => process.stderr.write(`${pc.yellow('warning:')} ${message}\n`))),

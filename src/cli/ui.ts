@@ -1,5 +1,6 @@
 import pc from 'picocolors';
 import type { ResolvedConfig } from '../config/types.js';
+import { redactUrl } from '../secrets/redact-url.js';
 import type { HealthState } from '../kernel/types.js';
 
 export const out = (line = ''): void => {
@@ -16,24 +17,12 @@ export const HEALTH_MARK: Record<HealthState, string> = {
   down: pc.red('✗'),
 };
 
-/** A URL without user:password@ and without query string (tokens hide there too). */
-export function safeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    parsed.search = '';
-    return parsed.href.replace(/\/$/, '');
-  } catch {
-    return '(invalid url)';
-  }
-}
 
 /** `cerebras (model gpt-oss-120b)`, `openai http://127.0.0.1:11434/v1 (model qwen3-coder:30b)`; never a key. */
 export function describeBackendConfig(config: ResolvedConfig, name: string): string {
   const backend = config.backends[name];
   if (!backend) return name;
-  const url = 'url' in backend && typeof backend.url === 'string' ? ` ${safeUrl(backend.url)}` : '';
+  const url = 'url' in backend && typeof backend.url === 'string' ? ` ${redactUrl(backend.url)}` : '';
   const model = typeof backend.model === 'string' ? ` (model ${backend.model})` : '';
   return `${pc.bold(name)}: ${backend.type}${url}${model}`;
 }

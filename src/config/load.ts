@@ -8,7 +8,7 @@ import { isRecord } from './is-record.js';
 import { defaultPluginResolver, resolvePlugins, type PluginResolver } from './plugins.js';
 import { validateUserConfig } from './schema.js';
 import { createExplorer, describeJsonError, exists, globalConfigPath, loadExplicit, loadFile, searchProject, type Explorer } from './sources.js';
-import type { ResolvedConfig, UserConfig } from './types.js';
+import type { BackendConfig, ResolvedConfig, UserConfig } from './types.js';
 
 export { defaultPluginResolver, isPlugin, type PluginResolver } from './plugins.js';
 export { CONFIG_SEARCH_PLACES, globalConfigPath } from './sources.js';
@@ -23,6 +23,13 @@ export interface ResolveOptions {
   onWarning?: (message: string) => void;
   /** Name used in messages for an inline config. Default `inline config`. */
   source?: string;
+  /** The config used when no layer defines a backend; without it, that is an error. */
+  embeddedDefault?: EmbeddedDefault;
+}
+
+export interface EmbeddedDefault {
+  backend: string;
+  backends: Readonly<Record<string, BackendConfig>>;
 }
 
 export interface LoadConfigOptions extends Omit<ResolveOptions, 'source'> {
@@ -33,11 +40,6 @@ export interface LoadConfigOptions extends Omit<ResolveOptions, 'source'> {
   /** Command-line flags; they win over every file. */
   overrides?: Partial<Pick<UserConfig, 'port' | 'host' | 'backend'>>;
 }
-
-export const EMBEDDED_DEFAULT_CONFIG = {
-  backend: 'ollama',
-  backends: { ollama: { type: 'ollama', url: 'http://127.0.0.1:11434', model: 'qwen3-coder:30b' } },
-} as const satisfies UserConfig;
 
 export const CONFIG_DEFAULTS = {
   port: 8000,
@@ -63,7 +65,7 @@ interface Layer {
   /** Where relative plugin names resolve from. */
   dir: string;
   config: UserConfig;
-  /** Missing `${VAR}` names per slot (`port`, `backends.cerebras`, `server.idleTimeoutMs`). */
+  /** Missing `${VAR}` names per slot (`port`, `backends.cloud`, `server.idleTimeoutMs`). */
   missing: Map<string, string[]>;
 }
 
@@ -72,6 +74,7 @@ interface Context {
   cwd: string;
   warn: (message: string) => void;
   pluginResolver: PluginResolver;
+  embeddedDefault?: EmbeddedDefault;
 }
 
 /** Finds, loads, merges, interpolates and validates the configuration; see PRODUCT.md "Configuration". */
@@ -112,6 +115,7 @@ function makeContext(opts: ResolveOptions): Context {
     cwd: resolve(opts.cwd ?? process.cwd()),
     warn: opts.onWarning ?? ((message) => console.warn(`[llm-proxy] ${message}`)),
     pluginResolver: opts.pluginResolver ?? defaultPluginResolver,
+    embeddedDefault: opts.embeddedDefault,
   };
 }
 
@@ -228,12 +232,15 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
   }
 
   const sources = [...new Set(layers.map((l) => l.source))].reverse();
-  let backends = config.backends ?? {};
-  if (Object.keys(backends).length === 0) {
-    backends = structuredClone(EMBEDDED_DEFAULT_CONFIG.backends);
+  let backends: Record<string, BackendConfig> = config.backends ?? {};
+  let embedded = false;
+  if (Object.keys(backends).length === 0 && ctx.embeddedDefault) {
+    backends = structuredClone(ctx.embeddedDefault.backends);
     sources.push('embedded default');
+    embedded = true;
   }
-  const backend = activeBackend(config, backends, origin, ctx);
+  const backend = embedded && config.backend === undefined ? ctx.embeddedDefault!.backend : activeBackend(config, backends, origin, ctx);
+  const backendFiles = Object.fromEntries(Object.keys(backends).map((name) => [name, origin.get(`backends.${name}`)?.file ?? 'embedded default']));
 
   const server = config.server ?? {};
   const defaults = CONFIG_DEFAULTS.server;
@@ -257,6 +264,7 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
     logLevel: config.logLevel ?? CONFIG_DEFAULTS.logLevel,
     logFormat: config.logFormat ?? CONFIG_DEFAULTS.logFormat,
     sources,
+    backendFiles,
     ...(pluginSecrets.length > 0 ? { pluginSecrets } : {}),
   };
 }

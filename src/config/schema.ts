@@ -5,14 +5,12 @@ import { parseBodyLimit } from './body-limit.js';
 import type { PluginEntry, TunnelConfig, UserConfig } from './types.js';
 
 // Missing fields read "Required" rather than "expected string, received undefined".
-const errorMap: z.core.$ZodErrorMap = (issue) => (issue.input === undefined ? 'Required' : undefined);
+export const errorMap: z.core.$ZodErrorMap = (issue) => (issue.input === undefined ? 'Required' : undefined);
 
 /** A fixed message for a present-but-invalid value; a missing one still reads "Required". */
-const says = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'Required' : message);
+export const says = (message: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'Required' : message);
 
-const httpUrl = z.url({ protocol: /^https?$/, error: says('must be an http:// or https:// URL') });
-const headers = z.record(z.string(), z.string()).optional();
-const secret = z.string().optional();
+export const httpUrl = z.url({ protocol: /^https?$/, error: says('must be an http:// or https:// URL') });
 
 const modelMapping = {
   model: z.string().min(1).optional(),
@@ -20,8 +18,8 @@ const modelMapping = {
   maxTokens: z.number().int().positive().optional(),
 };
 
-const TCP_PORT = 'must be a port number (1-65535)';
-const tcpPort = z.number().int(TCP_PORT).min(1, TCP_PORT).max(65535, TCP_PORT);
+export const TCP_PORT = 'must be a port number (1-65535)';
+export const tcpPort = z.number().int(TCP_PORT).min(1, TCP_PORT).max(65535, TCP_PORT);
 // Host and user become ssh arguments: a leading "-" would be read as an option.
 const sshHost = z.string().regex(/^(?!-)[\w.:-]+$/, 'must be a host name or an IP address');
 const positiveMs = z.number().int().positive();
@@ -48,10 +46,12 @@ export function validateTunnel(value: unknown, field: string): TunnelConfig {
   throw new ConfigError(issue?.message ?? 'invalid tunnel', { field: `${field}${path}` });
 }
 
-const format = z.enum(['anthropic', 'openai', 'ollama']).optional();
-
-/** Keys every backend type accepts, whatever its provider. */
-const backendCommon = {
+/**
+ * Keys every backend type accepts, whatever its provider. The config checks these; the rest of a
+ * backend entry is checked against its provider's own schema when the backends are built
+ * (`validateBackendOptions`).
+ */
+export const backendCommonShape = {
   type: z.string().min(1),
   ...modelMapping,
   tunnel: tunnelSchema.optional(),
@@ -61,54 +61,7 @@ const backendCommon = {
     .optional(),
 };
 
-/** Ollama's own options; also valid on the server types, whose `format: "ollama"` hands them to the ollama provider. */
-const ollamaFields = {
-  numCtx: z.number().int().positive().optional(),
-  keepAlive: z.union([z.string().min(1), z.number()]).optional(),
-  think: z.union([z.boolean(), z.enum(['low', 'medium', 'high'])]).optional(),
-  loadTimeoutMs: z.number().int().positive().optional(),
-  embedModel: z.string().min(1).optional(),
-};
-
-/**
- * The first-party backend types: their own keys, and the common ones (already checked by
- * `backendSchema`) accepted as they are. Any other key is a typo, warned about and dropped;
- * types from third-party plugins keep every key for their provider to validate.
- */
-const known = (fields: z.ZodRawShape) =>
-  z.strictObject({ ...Object.fromEntries(Object.keys(backendCommon).map((key) => [key, z.unknown().optional()])), ...fields });
-const serverFields = { format, apiKey: secret, headers, ...ollamaFields };
-
-const KNOWN_BACKENDS: Record<string, z.ZodObject> = {
-  cerebras: known({ apiKey: secret, apiUrl: httpUrl.optional() }),
-  openai: known({ url: httpUrl.optional(), apiKey: secret, headers }),
-  anthropic: known({ url: httpUrl.optional(), apiKey: secret, headers }),
-  'self-hosted': known({ url: httpUrl.optional(), ...serverFields }),
-  'vast-ai': known({ url: httpUrl.optional(), ...serverFields }),
-  runpod: known({
-    podId: z.string().regex(/^[a-z0-9]+$/, 'must be the pod ID RunPod shows (lower-case letters and digits)').optional(),
-    port: tcpPort.optional(),
-    endpointId: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be the endpoint ID RunPod shows').optional(),
-    ...serverFields,
-  }),
-  ollama: known({ url: httpUrl.optional(), apiKey: secret, headers, ...ollamaFields }),
-  scripted: known({
-    responses: z.array(z.record(z.string(), z.unknown())).min(1, 'must list at least one response'),
-  }),
-};
-
-/** Types whose `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
-const URL_OR_TUNNEL = new Set(['openai', 'self-hosted', 'vast-ai']);
-
-export const backendSchema = z.looseObject(backendCommon).superRefine((backend, ctx) => {
-  if (URL_OR_TUNNEL.has(backend.type) && backend.url === undefined && backend.tunnel === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['url'], message: 'Required' });
-  }
-  const specific = KNOWN_BACKENDS[backend.type];
-  if (!specific) return;
-  const result = specific.safeParse(backend, { error: errorMap });
-  if (!result.success) for (const issue of result.error.issues) ctx.addIssue({ ...issue });
-});
+export const backendSchema = z.looseObject(backendCommonShape);
 
 const PORT = 'must be a port number (0-65535) or "auto"';
 const portNumber = z.number().int(PORT).min(0, PORT).max(65535, PORT);
@@ -173,7 +126,7 @@ export function validateUserConfig(value: unknown, file: string): ValidationResu
     const unknown = result.error.issues.filter((issue) => issue.code === 'unrecognized_keys');
     for (const issue of unknown) {
       for (const key of issue.keys) {
-        const guess = closest(key, knownKeysAt(value, issue.path));
+        const guess = closest(key, knownKeysAt(issue.path));
         warnings.push(`${file}: unknown key "${formatPath([...issue.path, key])}" ignored${guess ? `; did you mean "${guess}"?` : ''}`);
       }
       input = omitAt(input, issue.path, issue.keys);
@@ -186,19 +139,15 @@ export function validateUserConfig(value: unknown, file: string): ValidationResu
   return { config: config as UserConfig, warnings };
 }
 
-/** The keys the schema knows where an unknown one was found (the top level and backends; else none). */
-function knownKeysAt(input: unknown, path: readonly PropertyKey[]): string[] {
+/** The keys the schema knows where an unknown one was found (the top level and `server`; else none). */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
   if (path.length === 0) return Object.keys(userConfigSchema.shape);
-  const [section, name] = path;
-  if (section === 'server' && path.length === 1) return Object.keys(serverSchema.shape);
-  if (section !== 'backends' || typeof name !== 'string' || path.length !== 2) return [];
-  const entry = (input as { backends?: Record<string, { type?: unknown }> }).backends?.[name];
-  const specific = typeof entry?.type === 'string' ? KNOWN_BACKENDS[entry.type] : undefined;
-  return specific ? Object.keys(specific.shape) : [];
+  if (path[0] === 'server' && path.length === 1) return Object.keys(serverSchema.shape);
+  return [];
 }
 
 /** The known key a typo most likely meant: at most two edits away, and fewer than half its letters. */
-function closest(typo: string, candidates: readonly string[]): string | undefined {
+export function closest(typo: string, candidates: readonly string[]): string | undefined {
   let best: { key: string; distance: number } | undefined;
   for (const key of candidates) {
     const distance = editDistance(typo.toLowerCase(), key.toLowerCase());
@@ -219,7 +168,7 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-function toConfigError(issues: readonly z.core.$ZodIssue[], file: string, input: unknown): ConfigError {
+export function toConfigError(issues: readonly z.core.$ZodIssue[], file: string, input: unknown): ConfigError {
   const secrets = collectSecretValues(input);
   const lines = issues.map((issue) => ({ field: formatPath(issue.path), message: redact(issue.message, secrets) }));
   const [first, ...rest] = lines;
@@ -227,7 +176,7 @@ function toConfigError(issues: readonly z.core.$ZodIssue[], file: string, input:
   return new ConfigError(message, { file, field: first?.field || undefined });
 }
 
-/** `backends.vast-ai.url`, `plugins[2]`. */
+/** `backends.gpu.url`, `plugins[2]`. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const segment of path) {
@@ -251,7 +200,7 @@ export function redact(message: string, secrets: Iterable<string>): string {
   return out;
 }
 
-function omitAt(value: unknown, path: readonly PropertyKey[], keys: readonly string[]): unknown {
+export function omitAt(value: unknown, path: readonly PropertyKey[], keys: readonly string[]): unknown {
   if (value === null || typeof value !== 'object') return value;
   const [head, ...tail] = path;
   if (Array.isArray(value)) {

@@ -23,15 +23,16 @@ export function scriptLoader(env: NodeJS.ProcessEnv, warn: (message: string) => 
 }
 
 /**
- * `import { defineConfig } from '@jleechan/llm-proxy-server'` in a config (and in the files it
- * imports) gets the running proxy's own module: the CLI is usually installed globally, with
+ * `import { defineConfig } from '@jleechan/llm-proxy-server'` (or `.../plugin`) in a config (and in
+ * the files it imports) gets the running proxy's own module: the CLI is usually installed globally, with
  * nothing next to the config, and the plugins a config builds must be the ones this proxy runs.
  * The old name still resolves, with a warning. Type-only imports are erased before this matters.
  */
 async function ownPackage(filepath: string, warn: (message: string) => void): Promise<Record<string, unknown>> {
   const self: unknown = await import('../index.js');
+  const pluginSurface: unknown = await import('../plugin.js');
   let warned = false;
-  const modules: Record<string, unknown> = { [PACKAGE_NAME]: self };
+  const modules: Record<string, unknown> = { [PACKAGE_NAME]: self, [`${PACKAGE_NAME}/plugin`]: pluginSurface };
   Object.defineProperty(modules, OLD_PACKAGE_NAME, {
     enumerable: true,
     get() {

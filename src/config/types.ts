@@ -1,4 +1,3 @@
-import type { ErrorType, StreamEvent } from '../anthropic/types.js';
 import type { LogLevel } from '../logger.js';
 import type { Plugin } from '../kernel/types.js';
 
@@ -26,7 +25,7 @@ export interface TunnelConfig {
   identityFile?: string;
   /** `UserKnownHostsFile`; default ssh's own (~/.ssh/known_hosts). */
   knownHostsFile?: string;
-  /** The server's port on the remote machine, e.g. 11434 (Ollama) or 8000 (vLLM). */
+  /** The server's port on the remote machine, e.g. 8000 (vLLM). */
   remotePort: number;
   /** Where the remote end connects. Default `127.0.0.1`. */
   remoteHost?: string;
@@ -48,96 +47,10 @@ export interface BackendCommon extends ModelMapping {
 /** `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
 export type UrlOrTunnel = { url: string } | { url?: string; tunnel: TunnelConfig };
 
-/** The wire format of a self-hosted server; `ollama` needs the ollama plugin. */
-export type ServerFormat = 'anthropic' | 'openai' | 'ollama';
-
-export interface CerebrasBackendConfig extends BackendCommon {
-  type: 'cerebras';
-  apiKey?: string;
-  apiUrl?: string;
-}
-
-export type OpenAIBackendConfig = BackendCommon &
-  UrlOrTunnel & {
-    type: 'openai';
-    apiKey?: string;
-    headers?: Record<string, string>;
-  };
-
-export interface AnthropicBackendConfig extends BackendCommon {
-  type: 'anthropic';
-  url?: string;
-  apiKey?: string;
-  headers?: Record<string, string>;
-}
-
-/** With `format: "ollama"` a server backend takes Ollama's own options. */
-type OllamaFormatFields = Pick<OllamaBackendConfig, 'numCtx' | 'keepAlive' | 'think' | 'loadTimeoutMs' | 'embedModel'>;
-
-/** A server you run yourself, in one of the formats (`self-hosted`, `vast-ai`, a RunPod pod). */
-interface ServerBackendFields extends OllamaFormatFields {
-  format?: ServerFormat;
-  apiKey?: string;
-  headers?: Record<string, string>;
-}
-
-/** Format defaults to `anthropic`. */
-export type SelfHostedBackendConfig = BackendCommon & UrlOrTunnel & ServerBackendFields & { type: 'self-hosted' };
-
-/** A vast.ai instance: an open port (`url`) or a `tunnel`. Format defaults to `openai`; first-byte timeout 300 s (cold starts). */
-export type VastAiBackendConfig = BackendCommon & UrlOrTunnel & ServerBackendFields & { type: 'vast-ai' };
-
-/** A RunPod pod through RunPod's HTTPS proxy: `https://<podId>-<port>.proxy.runpod.net`. Format defaults to `openai`. */
-export interface RunPodPodBackendConfig extends BackendCommon, ServerBackendFields {
-  type: 'runpod';
-  podId: string;
-  /** The pod's exposed HTTP port. Default 8000 (vLLM's). */
-  port?: number;
-}
-
-/** A RunPod serverless vLLM endpoint: `https://api.runpod.ai/v2/<endpointId>/openai/v1`, Bearer `RUNPOD_API_KEY`. */
-export interface RunPodServerlessBackendConfig extends BackendCommon {
-  type: 'runpod';
-  endpointId: string;
-  /** Default `$RUNPOD_API_KEY`. */
-  apiKey?: string;
-  headers?: Record<string, string>;
-}
-
-/** Ollama's native API (plugins/ollama). */
-export interface OllamaBackendConfig extends BackendCommon {
-  type: 'ollama';
-  /** Default http://127.0.0.1:11434; a trailing /v1 or /api is ignored. */
-  url?: string;
-  /** Context window sent as options.num_ctx. Default 65536 (Ollama's own default truncates Claude Code's prompts). */
-  numCtx?: number;
-  /** keep_alive: "30m", seconds, or negative to keep the model loaded. */
-  keepAlive?: string | number;
-  /** Unset: follows the request's `thinking` when the model can think. */
-  think?: boolean | 'low' | 'medium' | 'high';
-  /** How long to wait for the first token while the model loads, ms. Default max(firstByteTimeoutMs, 300000). */
-  loadTimeoutMs?: number;
-  /** Model for embeddings (`/api/embed`); default `model`. */
-  embedModel?: string;
-  apiKey?: string;
-  headers?: Record<string, string>;
-}
-
-export interface ScriptedBackendConfig extends BackendCommon {
-  type: 'scripted';
-  /** Canned answers, used in order; the last one repeats. See src/plugins/scripted-provider.ts. */
-  responses: ScriptedResponse[];
-}
-
-export type ScriptedResponse =
-  | { text: string; stopReason?: 'end_turn' | 'max_tokens' }
-  | { toolUse: { name: string; input: Record<string, unknown>; id?: string }; text?: string }
-  | { events: StreamEvent[] }
-  | { error: { status: number; type: ErrorType; message: string } };
-
 /**
- * Every backend type and its config shape, by `type`. A provider plugin adds its own type by
- * declaration merging, so that a typo in its backends is a type error too:
+ * Every backend type and its config shape, by `type`. Each provider plugin adds its own type by
+ * declaration merging, from the schema it registers, so that a typo in a backend entry is a
+ * type error too (the built-in providers do the same, in their folders):
  *
  * ```ts
  * declare module '@jleechan/llm-proxy-server' {
@@ -145,16 +58,8 @@ export type ScriptedResponse =
  * }
  * ```
  */
-export interface BackendTypes {
-  cerebras: CerebrasBackendConfig;
-  openai: OpenAIBackendConfig;
-  anthropic: AnthropicBackendConfig;
-  'self-hosted': SelfHostedBackendConfig;
-  'vast-ai': VastAiBackendConfig;
-  runpod: RunPodPodBackendConfig | RunPodServerlessBackendConfig;
-  ollama: OllamaBackendConfig;
-  scripted: ScriptedBackendConfig;
-}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: provider plugins fill it by declaration merging
+export interface BackendTypes {}
 
 /** One backend entry: the config shape of one of the `BackendTypes`. */
 export type BackendConfig = BackendTypes[keyof BackendTypes];
@@ -215,4 +120,6 @@ export interface ResolvedConfig {
   sources: string[];
   /** The project config file, if any (for watching and relative plugin paths). */
   filepath?: string;
+  /** The file (or `environment`) each backend entry came from, named when its provider finds it invalid. */
+  backendFiles?: Record<string, string>;
 }

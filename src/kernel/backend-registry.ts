@@ -1,5 +1,15 @@
+import { validateBackendOptions } from '../config/backend-options.js';
 import { ConfigError } from '../errors.js';
-import type { Backend, BackendRegistry, BackendSpec, ProviderEnv, ProviderFactory, ProviderRegistry, SpecRewriter } from './types.js';
+import type {
+  Backend,
+  BackendRegistry,
+  BackendSpec,
+  ProviderDefinition,
+  ProviderEnv,
+  ProviderFactory,
+  ProviderRegistry,
+  SpecRewriter,
+} from './types.js';
 
 /** Provider types registered by plugins, and the backends built from the config with them. */
 export class Backends implements BackendRegistry, ProviderRegistry {
@@ -13,9 +23,9 @@ export class Backends implements BackendRegistry, ProviderRegistry {
     this.#active = active;
   }
 
-  register(type: string, factory: ProviderFactory): void {
+  register<Options>(type: string, provider: ProviderDefinition<Options> | ProviderFactory): void {
     if (this.#factories.has(type)) throw new Error(`provider type "${type}" is registered twice`);
-    this.#factories.set(type, factory);
+    this.#factories.set(type, typeof provider === 'function' ? provider : validating(provider));
   }
 
   factory(type: string): ProviderFactory | undefined {
@@ -38,7 +48,7 @@ export class Backends implements BackendRegistry, ProviderRegistry {
           field: `backends.${spec.name}.type`,
         });
       }
-      this.#backends.set(spec.name, factory(spec, env));
+      this.#backends.set(spec.name, factory(spec.file || !file ? spec : { ...spec, file }, env));
       this.#specs.set(spec.name, spec);
     }
     if (!this.#backends.has(this.#active)) {
@@ -75,4 +85,12 @@ export class Backends implements BackendRegistry, ProviderRegistry {
   async close(): Promise<void> {
     await Promise.allSettled([...this.#backends.values()].map((b) => b.close?.() ?? Promise.resolve()));
   }
+}
+
+/** The factory of a provider with a schema: the entry is checked (once, at build) before `create` sees it. */
+function validating<Options>(provider: ProviderDefinition<Options>): ProviderFactory {
+  return (spec, env) => {
+    const options = validateBackendOptions(provider.options, spec, (message) => env.logger.warn(message));
+    return provider.create({ ...spec, options }, env);
+  };
 }

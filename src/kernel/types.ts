@@ -1,4 +1,5 @@
 import type Router from '@koa/router';
+import type { z } from 'zod';
 import type { Middleware } from 'koa';
 import type { Message, MessagesRequest, StreamEvent, Usage } from '../anthropic/types.js';
 import type { ProxyError } from '../errors.js';
@@ -13,14 +14,6 @@ export type ProviderResponse =
 /** Plugins extend this by declaration merging to keep typed per-request state. */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: plugins merge their fields into it
 export interface ContextState {}
-
-/** Quota as reported by a provider's rate-limit headers; later plugins read it. */
-export interface QuotaInfo {
-  backend: string;
-  requests?: { limit?: number; remaining?: number; resetSeconds?: number };
-  tokens?: { limit?: number; remaining?: number; resetSeconds?: number };
-  observedAt: number;
-}
 
 export type CacheStatus = 'hit' | 'miss' | 'semantic-hit' | 'bypass';
 
@@ -54,7 +47,6 @@ export interface ProxyContext {
   readonly log: Logger;
   route?: RouteDecision;
   cache: { status: CacheStatus; tier?: string; ageSeconds?: number };
-  quota?: QuotaInfo;
   /** Extra response headers plugins want sent (e.g. `x-llm-proxy-cache`). */
   readonly responseHeaders: Record<string, string>;
   readonly state: ContextState;
@@ -127,11 +119,17 @@ export interface Backend {
   describe(): Record<string, string | number | boolean | undefined>;
 }
 
-export interface BackendSpec {
+export interface BackendSpec<Options = Readonly<Record<string, unknown>>> {
   name: string;
   type: string;
-  /** The raw backend entry from the config, with `${VAR}` already interpolated. */
-  options: Readonly<Record<string, unknown>>;
+  /**
+   * The backend entry from the config, with `${VAR}` already interpolated: as its provider's
+   * `options` schema parsed it (defaults applied, unknown keys dropped), or as written when the
+   * provider registered no schema.
+   */
+  options: Options;
+  /** The config file (or `environment`) the entry came from, named in configuration errors. */
+  file?: string;
 }
 
 export interface ProviderEnv {
@@ -140,6 +138,17 @@ export interface ProviderEnv {
 }
 
 export type ProviderFactory = (spec: BackendSpec, env: ProviderEnv) => Backend;
+
+/**
+ * A backend type: the schema of its config entries and the factory that builds a backend from
+ * one. The schema is the one source of the entry's shape: the config checks entries against it
+ * (errors name `backends.<name>.<field>`), and the provider's `BackendTypes` entry is its type.
+ */
+export interface ProviderDefinition<Options> {
+  /** A zod schema of the whole entry (`backendOptions({...})` adds the keys every type accepts). */
+  options: z.ZodType<Options>;
+  create(spec: BackendSpec<Options>, env: ProviderEnv): Backend;
+}
 
 /** Returns the spec a backend is built from; e.g. `ssh-tunnel` points `url` at its local port. */
 export type SpecRewriter = (spec: BackendSpec) => BackendSpec | Promise<BackendSpec>;
@@ -154,8 +163,12 @@ export interface ServerSettings {
 }
 
 export interface ProviderRegistry {
-  register(type: string, factory: ProviderFactory): void;
-  /** A registered type's factory, for providers that delegate (presets); complete once every plugin applied. */
+  /** Adds a backend type; a bare factory (no schema) gets each entry as written. */
+  register<Options>(type: string, provider: ProviderDefinition<Options> | ProviderFactory): void;
+  /**
+   * A registered type's factory, validating the entry against that type's schema first, for
+   * providers that delegate (presets); complete once every plugin applied.
+   */
   factory(type: string): ProviderFactory | undefined;
   /** Rewrite every backend's spec before it is built; rewriters run in plugin order. */
   rewrite(rewriter: SpecRewriter): void;

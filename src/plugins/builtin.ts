@@ -1,9 +1,17 @@
-import { defaultPluginResolver, type PluginResolver } from '../config/load.js';
-import type { ResolvedConfig } from '../config/types.js';
+import {
+  defaultPluginResolver,
+  loadConfig as loadConfigFiles,
+  resolveUserConfig as resolveConfigObject,
+  type EmbeddedDefault,
+  type LoadConfigOptions,
+  type PluginResolver,
+  type ResolveOptions,
+} from '../config/load.js';
+import type { ResolvedConfig, UserConfig } from '../config/types.js';
 import type { Plugin } from '../kernel/types.js';
 import { VERSION } from '../version.js';
-import { cerebras } from '../../plugins/cerebras/index.js';
-import { ollama } from '../../plugins/ollama/index.js';
+import { cerebras, type CerebrasPluginOptions } from '../../plugins/cerebras/index.js';
+import { OLLAMA_URL, ollama, type OllamaPluginOptions } from '../../plugins/ollama/index.js';
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
@@ -22,17 +30,40 @@ import { presetsProvider } from './providers/presets/index.js';
 import { selfHostedProvider } from './providers/self-hosted/index.js';
 import { sshTunnel } from './ssh-tunnel/index.js';
 
-/** First-party plugins a config may name as a string (`"cerebras"` or `["cerebras", {...}]`). */
-export const FIRST_PARTY: Record<string, (options: unknown) => Plugin | Promise<Plugin>> = {
-  cache: (options) => cache(options as CachePluginOptions),
-  'memory-cache': (options) => memoryCache(options as MemoryCacheOptions),
+interface Builtin {
+  /** The instance every proxy runs, unless the config lists a plugin of the same name. */
+  always?: (config: ResolvedConfig) => Plugin;
+  /** How a config names it, with options: `"cerebras"` or `["cerebras", {...}]`. */
+  named?: (options: unknown) => Plugin | Promise<Plugin>;
+}
+
+/**
+ * The first-party plugins, in the order they run: one entry each. A new provider is its folder
+ * and one line here.
+ */
+export const BUILTINS: Readonly<Record<string, Builtin>> = {
+  'request-validation': { always: () => requestValidation() },
+  'client-auth': { always: (config) => clientAuth({ keys: config.auth.keys }) },
+  'openai-provider': { always: () => openaiProvider() },
+  'anthropic-provider': { always: () => anthropicProvider() },
+  'self-hosted-provider': { always: () => selfHostedProvider() },
+  'presets-provider': { always: () => presetsProvider() },
+  'scripted-provider': { always: () => scriptedProvider() },
+  cerebras: { always: () => cerebras(), named: (options) => cerebras(options as CerebrasPluginOptions) },
+  ollama: { always: () => ollama(), named: (options) => ollama(options as OllamaPluginOptions) },
+  'default-router': { always: () => defaultRouter() },
+  'failure-advice': { always: () => failureAdvice(), named: (options) => failureAdvice(options as FailureAdviceOptions) },
+  cache: { always: () => cache(), named: (options) => cache(options as CachePluginOptions) },
+  'memory-cache': { always: () => memoryCache(), named: (options) => memoryCache(options as MemoryCacheOptions) },
   // Loaded on demand: only configs that use Redis load ioredis.
-  'redis-cache': async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions),
-  'semantic-cache': async (options) =>
-    (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
-  cerebras: (options) => cerebras(options as Parameters<typeof cerebras>[0]),
-  ollama: (options) => ollama(options as Parameters<typeof ollama>[0]),
-  'failure-advice': (options) => failureAdvice(options as FailureAdviceOptions),
+  'redis-cache': { named: async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions) },
+  'semantic-cache': {
+    named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
+  },
+  'ssh-tunnel': { always: () => sshTunnel() },
+  'models-endpoint': { always: () => modelsEndpoint() },
+  'health-endpoint': { always: () => healthEndpoint({ version: VERSION }) },
+  'admin-endpoint': { always: () => adminEndpoint({ version: VERSION }) },
 };
 
 /**
@@ -40,31 +71,29 @@ export const FIRST_PARTY: Record<string, (options: unknown) => Plugin | Promise<
  * name replaces that built-in (to pass it options).
  */
 export function assemblePlugins(config: ResolvedConfig): Plugin[] {
-  const builtins: Plugin[] = [
-    requestValidation(),
-    clientAuth({ keys: config.auth.keys }),
-    openaiProvider(),
-    anthropicProvider(),
-    selfHostedProvider(),
-    presetsProvider(),
-    scriptedProvider(),
-    cerebras(),
-    ollama(),
-    defaultRouter(),
-    failureAdvice(),
-    cache(),
-    memoryCache(),
-    sshTunnel(),
-    modelsEndpoint(),
-    healthEndpoint({ version: VERSION }),
-    adminEndpoint({ version: VERSION }),
-  ];
   const overridden = new Set(config.plugins.map((p) => p.name));
-  return [...builtins.filter((p) => !overridden.has(p.name)), ...config.plugins];
+  const builtins = Object.entries(BUILTINS).flatMap(([name, builtin]) => (builtin.always && !overridden.has(name) ? [builtin.always(config)] : []));
+  return [...builtins, ...config.plugins];
 }
 
 /** Resolves first-party plugin names (`"cerebras"`), then anything else as a module. */
 export const pluginResolver: PluginResolver = async (name, options, fromDir) => {
-  const firstParty = FIRST_PARTY[name];
-  return firstParty ? firstParty(options) : defaultPluginResolver(name, options, fromDir);
+  const named = BUILTINS[name]?.named;
+  return named ? named(options) : defaultPluginResolver(name, options, fromDir);
 };
+
+/** What runs when no config defines a backend: the local Ollama, with the model the setup template suggests. */
+export const EMBEDDED_DEFAULT_CONFIG = {
+  backend: 'ollama',
+  backends: { ollama: { type: 'ollama', url: OLLAMA_URL, model: 'qwen3-coder:30b' } },
+} as const satisfies EmbeddedDefault;
+
+/** `loadConfig` with the built-ins: first-party plugin names resolve, and no config means the embedded default. */
+export function loadConfig(options: LoadConfigOptions = {}): Promise<ResolvedConfig> {
+  return loadConfigFiles({ pluginResolver, embeddedDefault: EMBEDDED_DEFAULT_CONFIG, ...options });
+}
+
+/** `resolveUserConfig` with the built-ins (library mode). */
+export function resolveUserConfig(config: UserConfig, options: ResolveOptions = {}): Promise<ResolvedConfig> {
+  return resolveConfigObject(config, { pluginResolver, embeddedDefault: EMBEDDED_DEFAULT_CONFIG, ...options });
+}

@@ -3,6 +3,8 @@ import { Pool } from 'undici';
 import { ProxyError } from '../errors.js';
 import { transportError, type FailureContext } from './transport-error.js';
 
+export { redactUrl } from '../secrets/redact-url.js';
+
 export interface UpstreamClientOptions {
   backend: string;
   /** May carry a path prefix and query (`https://host/v2/abc/openai/v1?api-version=1`). */
@@ -319,12 +321,3 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
-/** `https://user:pass@host/p?key=x` -> `https://host/p`, for messages and logs. */
-export function redactUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    return url.origin + url.pathname.replace(/\/+$/, '');
-  } catch {
-    return '[invalid URL]';
-  }
-}

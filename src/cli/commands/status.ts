@@ -10,7 +10,8 @@ import { CliError } from '../errors.js';
 import { readInstances, type InstanceRecord } from '../instances.js';
 import { llmProxyHome } from '../paths.js';
 import { STATUS_EXIT } from '../status-exit.js';
-import { err, formatUptime, HEALTH_MARK, out, safeUrl } from '../ui.js';
+import { err, formatUptime, HEALTH_MARK, out } from '../ui.js';
+import { redactUrl } from '../../secrets/redact-url.js';
 
 export interface StatusOptions {
   json?: boolean;
@@ -49,7 +50,7 @@ function sanitize(fields: Record<string, Field>): Record<string, Field> {
   return Object.fromEntries(
     Object.entries(fields).map(([key, value]): [string, Field] => {
       if (SECRET_KEY.test(key) && typeof value === 'string' && value !== 'set' && value !== 'not set') return [key, 'set'];
-      if (key === 'url' && typeof value === 'string') return [key, safeUrl(value)];
+      if (key === 'url' && typeof value === 'string') return [key, redactUrl(value)];
       return [key, value];
     }),
   );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUserConfig } from '../../config/load.js';
+import { createProxy } from '../../proxy.js';
 import { claudeMissing, runClaude } from '../../../tests/support/claude-cli.js';
 import { startCountingRelay } from '../../../tests/support/counting-relay.js';
 import { freePort } from './local-port.js';
@@ -85,7 +86,10 @@ describe('tunnel settings', () => {
     await expect(resolveUserConfig({ backends: { gpu: { type: 'openai', tunnel: { host: 'h', user: 'u' } } } } as never, quiet)).rejects.toThrow(
       /backends\.gpu\.tunnel\.remotePort: Required/,
     );
-    await expect(resolveUserConfig({ backends: { gpu: { type: 'self-hosted' } } } as never, quiet)).rejects.toThrow(/backends\.gpu\.url: Required/);
+    // Neither url nor tunnel: the provider's schema says so when the backend is built.
+    await expect(createProxy({ backends: { gpu: { type: 'self-hosted' } } } as never, { logSink: () => undefined })).rejects.toThrow(
+      /backends\.gpu\.url: Required/,
+    );
   });
 });
 

@@ -5,7 +5,7 @@ import { UpstreamClient, encodeJson, redactUrl } from '../../../upstream/http-cl
 import { parseJSONEvents } from '../../../upstream/json-stream.js';
 import { readSSE } from '../../../upstream/sse-reader.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
-import { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from '../../../plugin-kit/options.js';
+import { anthropicOptions, type AnthropicOptions } from './options.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
 import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
 
@@ -27,23 +27,22 @@ export class AnthropicBackend implements Backend {
   readonly #model: string | undefined;
   readonly #maxTokens: number | undefined;
 
-  constructor(spec: BackendSpec, env: ProviderEnv) {
-    const at = `backends.${spec.name}`;
-    const mapping = modelMappingOf(spec.options, at);
+  constructor(spec: BackendSpec<AnthropicOptions>, env: ProviderEnv) {
+    const mapping = spec.options;
     this.name = spec.name;
     this.type = spec.type;
     this.resolveModel = createModelResolver(mapping);
     this.#model = mapping.model;
     this.#maxTokens = mapping.maxTokens;
-    this.#baseUrl = anthropicBaseUrl(optionalString(spec.options, 'url', at) ?? 'https://api.anthropic.com');
-    this.#apiKey = optionalString(spec.options, 'apiKey', at);
+    this.#baseUrl = anthropicBaseUrl(spec.options.url ?? 'https://api.anthropic.com');
+    this.#apiKey = spec.options.apiKey;
     this.#client = new UpstreamClient({
       backend: spec.name,
       baseUrl: this.#baseUrl,
       connectTimeoutMs: env.server.connectTimeoutMs,
-      firstByteTimeoutMs: optionalNumber(spec.options, 'firstByteTimeoutMs', at) ?? env.server.firstByteTimeoutMs,
+      firstByteTimeoutMs: spec.options.firstByteTimeoutMs ?? env.server.firstByteTimeoutMs,
       idleTimeoutMs: env.server.idleTimeoutMs,
-      headers: { ...optionalStringRecord(spec.options, 'headers', at), ...(this.#apiKey ? { 'x-api-key': this.#apiKey } : {}) },
+      headers: { ...spec.options.headers, ...(this.#apiKey ? { 'x-api-key': this.#apiKey } : {}) },
     });
   }
 
@@ -171,7 +170,7 @@ export function anthropicProvider(): Plugin {
   return {
     name: 'anthropic-provider',
     apply({ providers }) {
-      providers.register('anthropic', (spec, env) => new AnthropicBackend(spec, env));
+      providers.register('anthropic', { options: anthropicOptions, create: (spec, env) => new AnthropicBackend(spec, env) });
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { MessagesRequest } from '../../../anthropic/types.js';
 import type { ModelMapping } from '../../../config/types.js';
-import { ProxyError } from '../../../errors.js';
+import { ConfigError, ProxyError } from '../../../errors.js';
 import type {
   Backend,
   BackendHealth,
@@ -20,7 +20,7 @@ import { parseJSONEvents } from '../../../upstream/json-stream.js';
 import { readSSE } from '../../../upstream/sse-reader.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
-import { optionalNumber, optionalString, optionalStringRecord, requireString, modelMappingOf } from '../../../plugin-kit/options.js';
+import { openaiOptions, type OpenAIOptions } from './options.js';
 import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
 
 export interface OpenAIBackendOptions extends ModelMapping {
@@ -138,18 +138,12 @@ export class OpenAIBackend implements Backend {
   }
 }
 
-export function createOpenAIBackend(spec: BackendSpec, env: ProviderEnv): OpenAIBackend {
-  const field = `backends.${spec.name}`;
+export function createOpenAIBackend(spec: BackendSpec<OpenAIOptions>, env: ProviderEnv): OpenAIBackend {
+  const { url, apiKey, headers, firstByteTimeoutMs, model, models, maxTokens } = spec.options;
+  // Set by the ssh-tunnel plugin when the entry has a `tunnel` and no `url`.
+  if (url === undefined) throw new ConfigError('Required', { file: spec.file, field: `backends.${spec.name}.url` });
   return new OpenAIBackend(
-    {
-      name: spec.name,
-      type: spec.type,
-      baseUrl: openAIBaseUrl(requireString(spec.options, 'url', field)),
-      apiKey: optionalString(spec.options, 'apiKey', field),
-      headers: optionalStringRecord(spec.options, 'headers', field),
-      firstByteTimeoutMs: optionalNumber(spec.options, 'firstByteTimeoutMs', field),
-      ...modelMappingOf(spec.options, field),
-    },
+    { name: spec.name, type: spec.type, baseUrl: openAIBaseUrl(url), apiKey, headers, firstByteTimeoutMs, model, models, maxTokens },
     env,
   );
 }
@@ -159,7 +153,7 @@ export function openaiProvider(): Plugin {
   return {
     name: 'openai-provider',
     apply({ providers }) {
-      providers.register('openai', createOpenAIBackend);
+      providers.register('openai', { options: openaiOptions, create: createOpenAIBackend });
     },
   };
 }

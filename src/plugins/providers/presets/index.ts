@@ -1,7 +1,10 @@
+import type { z } from 'zod';
 import { ConfigError } from '../../../errors.js';
 import type { BackendSpec, Plugin, ProviderEnv } from '../../../kernel/types.js';
-import { optionalNumber, optionalString } from '../../../plugin-kit/options.js';
-import { buildWithFormat, formatOf } from '../self-hosted/index.js';
+import { buildWithFormat } from '../self-hosted/index.js';
+import { runpodOptions, vastAiOptions } from './options.js';
+
+export type { RunPodPodBackendConfig, RunPodServerlessBackendConfig, VastAiBackendConfig } from './options.js';
 
 /**
  * First-byte timeouts for rented GPUs: a stopped instance or a cold serverless worker loads the
@@ -12,47 +15,53 @@ export const COLD_START_MS = { vastAi: 300_000, runpodPod: 300_000, runpodServer
 /** The vLLM server's default port, which RunPod's vLLM templates expose. */
 export const RUNPOD_DEFAULT_PORT = 8000;
 
-function withColdStart(spec: BackendSpec, env: ProviderEnv, coldStartMs: number, extra: Record<string, unknown> = {}): BackendSpec {
-  const own = optionalNumber(spec.options, 'firstByteTimeoutMs', `backends.${spec.name}`);
-  const firstByteTimeoutMs = own ?? Math.max(env.server.firstByteTimeoutMs, coldStartMs);
-  return { ...spec, options: { ...spec.options, ...extra, firstByteTimeoutMs } };
+type Options = Readonly<Record<string, unknown>>;
+
+/** The entry the format's provider builds: the preset's own keys taken out, URL and timeout filled in. */
+function withColdStart(spec: BackendSpec, env: ProviderEnv, coldStartMs: number, options: Options): BackendSpec {
+  const own = spec.options.firstByteTimeoutMs;
+  const firstByteTimeoutMs = typeof own === 'number' ? own : Math.max(env.server.firstByteTimeoutMs, coldStartMs);
+  return { ...spec, options: { ...options, firstByteTimeoutMs } };
 }
 
-function vastAi(spec: BackendSpec, env: ProviderEnv): BackendSpec {
-  if (optionalString(spec.options, 'url', `backends.${spec.name}`) === undefined) {
+function vastAi(spec: BackendSpec<z.output<typeof vastAiOptions>>, env: ProviderEnv): BackendSpec {
+  if (spec.options.url === undefined) {
     throw new ConfigError("Required: the instance's open port as http://<public-ip>:<external-port>, or a `tunnel`", {
+      file: spec.file,
       field: `backends.${spec.name}.url`,
     });
   }
-  return withColdStart(spec, env, COLD_START_MS.vastAi);
+  return withColdStart(spec, env, COLD_START_MS.vastAi, spec.options);
 }
 
 /** A pod through RunPod's HTTPS proxy, or a serverless vLLM endpoint; either way an ordinary URL for the delegate. */
-function runpod(spec: BackendSpec, env: ProviderEnv): BackendSpec {
+function runpod(spec: BackendSpec<z.output<typeof runpodOptions>>, env: ProviderEnv): BackendSpec {
   const at = `backends.${spec.name}`;
-  const podId = optionalString(spec.options, 'podId', at);
-  const endpointId = optionalString(spec.options, 'endpointId', at);
+  const { podId, endpointId, port: podPort, ...rest } = spec.options;
+  const file = spec.file;
   if (spec.options.tunnel !== undefined) {
     throw new ConfigError('RunPod backends go through RunPod\'s HTTPS proxy; for an SSH tunnel to a pod use type "self-hosted" with `tunnel`', {
+      file,
       field: `${at}.tunnel`,
     });
   }
   if ((podId === undefined) === (endpointId === undefined)) {
     throw new ConfigError('set exactly one of podId (a pod: https://<pod-id>-<port>.proxy.runpod.net) or endpointId (serverless vLLM)', {
+      file,
       field: `${at}.${podId === undefined ? 'podId' : 'endpointId'}`,
     });
   }
   if (podId !== undefined) {
-    const port = optionalNumber(spec.options, 'port', at) ?? RUNPOD_DEFAULT_PORT;
-    return withColdStart(spec, env, COLD_START_MS.runpodPod, { url: `https://${podId}-${port}.proxy.runpod.net` });
+    const port = podPort ?? RUNPOD_DEFAULT_PORT;
+    return withColdStart(spec, env, COLD_START_MS.runpodPod, { ...rest, url: `https://${podId}-${port}.proxy.runpod.net` });
   }
   if (spec.options.format !== undefined && spec.options.format !== 'openai') {
-    throw new ConfigError('serverless endpoints speak OpenAI (the vLLM worker); remove `format`', { field: `${at}.format` });
+    throw new ConfigError('serverless endpoints speak OpenAI (the vLLM worker); remove `format`', { file, field: `${at}.format` });
   }
-  const apiKey = optionalString(spec.options, 'apiKey', at) ?? process.env.RUNPOD_API_KEY;
-  if (!apiKey) throw new ConfigError('RunPod serverless needs your API key: set RUNPOD_API_KEY (or apiKey)', { field: `${at}.apiKey` });
+  const apiKey = (spec.options.apiKey || undefined) ?? process.env.RUNPOD_API_KEY;
+  if (!apiKey) throw new ConfigError('RunPod serverless needs your API key: set RUNPOD_API_KEY (or apiKey)', { file, field: `${at}.apiKey` });
   const url = `https://api.runpod.ai/v2/${endpointId}/openai/v1`;
-  return withColdStart(spec, env, COLD_START_MS.runpodServerless, { url, apiKey, format: 'openai' });
+  return withColdStart(spec, env, COLD_START_MS.runpodServerless, { ...rest, url, apiKey, format: 'openai' });
 }
 
 /**
@@ -65,8 +74,14 @@ export function presetsProvider(): Plugin {
     name: 'presets-provider',
     dependencies: ['openai-provider', 'anthropic-provider'],
     apply({ providers }) {
-      providers.register('vast-ai', (spec, env) => buildWithFormat(providers, formatOf(spec, 'openai'), vastAi(spec, env), env));
-      providers.register('runpod', (spec, env) => buildWithFormat(providers, formatOf(spec, 'openai'), runpod(spec, env), env));
+      providers.register('vast-ai', {
+        options: vastAiOptions,
+        create: (spec, env) => buildWithFormat(providers, spec.options.format ?? 'openai', vastAi(spec, env), env),
+      });
+      providers.register('runpod', {
+        options: runpodOptions,
+        create: (spec, env) => buildWithFormat(providers, spec.options.format ?? 'openai', runpod(spec, env), env),
+      });
     },
   };
 }

@@ -21,7 +21,7 @@ function recordingOllama(specs: BackendSpec[]): Plugin {
     apply({ providers }) {
       providers.register('ollama', (spec) => {
         specs.push(spec);
-        return new ScriptedBackend({ ...spec, options: { responses: [{ text: 'from ollama' }] } });
+        return new ScriptedBackend({ ...spec, options: { type: 'scripted', responses: [{ text: 'from ollama' }] } });
       });
     },
   };
@@ -171,7 +171,7 @@ describe('runpod', () => {
     await expect(describeBackend({ type: 'runpod' } as BackendConfig)).rejects.toThrow(/set exactly one of podId .* or endpointId/);
     await expect(describeBackend({ type: 'runpod', podId: 'abc', endpointId: 'def', apiKey: 'k' })).rejects.toThrow(/exactly one/);
     await expect(
-      describeBackend({ type: 'runpod', podId: 'abc', tunnel: { host: 'h', user: 'u', remotePort: 1 } }),
+      describeBackend({ type: 'runpod', podId: 'abc', tunnel: { host: 'h', user: 'u', remotePort: 1 } } as never),
     ).rejects.toThrow(/use type "self-hosted" with `tunnel`/);
   });
 });

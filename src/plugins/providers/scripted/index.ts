@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, MessagesRequest, ResponseContentBlock } from '../../../anthropic/types.js';
-import type { ScriptedResponse } from '../../../config/types.js';
-import { ConfigError, ProxyError } from '../../../errors.js';
+import { scriptedOptions, type ScriptedOptions, type ScriptedResponse } from './options.js';
+import { ProxyError } from '../../../errors.js';
 import type { Backend, BackendSpec, Plugin, ProviderResponse, UpstreamCall } from '../../../kernel/types.js';
 import { estimateInputTokens } from '../../../anthropic/estimate-tokens.js';
-import { modelMappingOf } from '../../../plugin-kit/options.js';
 import { createModelResolver } from '../../../plugin-kit/model-mapping.js';
 
 const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
@@ -22,14 +21,10 @@ export class ScriptedBackend implements Backend {
   readonly requests: MessagesRequest[] = [];
   readonly #responses: ScriptedResponse[];
 
-  constructor(spec: BackendSpec) {
-    const responses = spec.options.responses;
-    if (!Array.isArray(responses) || responses.length === 0) {
-      throw new ConfigError('Required (a non-empty array of canned responses)', { field: `backends.${spec.name}.responses` });
-    }
+  constructor(spec: BackendSpec<ScriptedOptions>) {
     this.name = spec.name;
-    this.#responses = responses as ScriptedResponse[];
-    this.resolveModel = createModelResolver(modelMappingOf(spec.options, `backends.${spec.name}`));
+    this.#responses = spec.options.responses;
+    this.resolveModel = createModelResolver(spec.options);
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {
@@ -74,7 +69,7 @@ export function scriptedProvider(): Plugin {
   return {
     name: 'scripted-provider',
     apply({ providers }) {
-      providers.register('scripted', (spec) => new ScriptedBackend(spec));
+      providers.register('scripted', { options: scriptedOptions, create: (spec) => new ScriptedBackend(spec) });
     },
   };
 }
