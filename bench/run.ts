@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createProxy } from '../src/proxy.js';
-import { MAX_JSON_DEPTH } from '../src/kernel/body.js';
+import { MAX_JSON_DEPTH } from '../src/http/body.js';
 import { nestsDeeperThan } from '../src/json/raw-json.js';
 import { fmt, percentile, requestBody, ROUNDS, time } from './measure.js';
 import { toOpenAIRequest } from '../src/openai/request.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH } from '../src/kernel/body.js';
+import { MAX_JSON_DEPTH } from '../src/http/body.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { fixturesPresent, fixturesRequired, loadFixture } from './support/fixtures.js';
 import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';

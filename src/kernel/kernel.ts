@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { Backends } from './backend-registry.js';
-import { sendBeforeBody } from './body.js';
+import { Backends } from '../backends/registry.js';
+import { sendBeforeBody } from '../http/body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import { createHooks, tapOnly, type Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
 import { failureFields } from './failure-log.js';
 import { runPipeline } from './pipeline.js';
 import { applyPlugins, attributeTapErrors, closePlugins, dependencyApi, orderPlugins, readyPlugins } from './plugin-driver.js';
-import { errorBody } from './send.js';
+import { errorBody } from '../http/send.js';
 import { SecretScrubber } from '../secrets/scrubber.js';
 import { StatusSections } from './status-sections.js';
 import type { BackendSpec, Plugin, PluginApi, ServerSettings } from './types.js';

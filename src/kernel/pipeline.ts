@@ -3,13 +3,13 @@ import type { MessagesRequest, StreamEvent } from '../anthropic/types.js';
 import { collectMessage } from '../anthropic/accumulate.js';
 import { estimateInputTokens } from '../anthropic/estimate-tokens.js';
 import { messageToEvents } from '../anthropic/replay.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody } from '../http/body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import type { Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
 import type { SecretScrubber } from '../secrets/scrubber.js';
 import { describe, failureFields } from './failure-log.js';
-import { errorBody, sendStream, type StreamSummary } from './send.js';
+import { errorBody, sendStream, type StreamSummary } from '../http/send.js';
 import type { Outcome, ProviderResponse, ProxyContext, ServerSettings, UpstreamCall } from './types.js';
 
 export interface PipelineDeps {

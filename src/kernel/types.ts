@@ -1,10 +1,12 @@
 import type Router from '@koa/router';
-import type { z } from 'zod';
 import type { Middleware } from 'koa';
 import type { Message, MessagesRequest, StreamEvent, Usage } from '../anthropic/types.js';
 import type { ProxyError } from '../errors.js';
 import type { TapOnlyHooks } from './hooks.js';
 import type { Logger } from '../logger.js';
+import type { Backend, BackendRegistry, HealthState, ProviderRegistry } from '../backends/types.js';
+
+export type * from '../backends/types.js';
 
 /** What a provider returns: a whole message, or a stream of Anthropic events. */
 export type ProviderResponse =
@@ -88,70 +90,6 @@ export interface UpstreamCall {
   context: ProxyContext;
 }
 
-export type HealthState = 'ok' | 'degraded' | 'down' | 'unknown';
-
-export interface BackendHealth {
-  status: HealthState;
-  latencyMs?: number;
-  detail?: string;
-  models?: string[];
-  warnings?: string[];
-}
-
-/** A configured upstream, made by a provider factory from one `backends` entry. */
-export interface Backend {
-  readonly name: string;
-  readonly type: string;
-  /** Map the model the client asked for to an upstream model name. */
-  resolveModel(requested: string): string;
-  invoke(call: UpstreamCall): Promise<ProviderResponse>;
-  health(signal?: AbortSignal): Promise<BackendHealth>;
-  listModels?(signal?: AbortSignal): Promise<string[]>;
-  /**
-   * Whether the response cache keeps this backend's answers when its `cache` setting says nothing
-   * (default true). False for backends whose answer is not a function of the request (`scripted`).
-   */
-  readonly cacheByDefault?: boolean;
-  /** Vectors for texts, one per text in order (a semantic cache uses it); backends that can embed. */
-  embed?(texts: string[], signal?: AbortSignal): Promise<number[][]>;
-  close?(): Promise<void>;
-  /** A description for `status`, free of secrets (URL without credentials, model). */
-  describe(): Record<string, string | number | boolean | undefined>;
-}
-
-export interface BackendSpec<Options = Readonly<Record<string, unknown>>> {
-  name: string;
-  type: string;
-  /**
-   * The backend entry from the config, with `${VAR}` already interpolated: as its provider's
-   * `options` schema parsed it (defaults applied, unknown keys dropped), or as written when the
-   * provider registered no schema.
-   */
-  options: Options;
-  /** The config file (or `environment`) the entry came from, named in configuration errors. */
-  file?: string;
-}
-
-export interface ProviderEnv {
-  logger: Logger;
-  server: ServerSettings;
-}
-
-export type ProviderFactory = (spec: BackendSpec, env: ProviderEnv) => Backend;
-
-/**
- * A backend type: the schema of its config entries and the factory that builds a backend from
- * one. The schema is the one source of the entry's shape: the config checks entries against it
- * (errors name `backends.<name>.<field>`), and the provider's `BackendTypes` entry is its type.
- */
-export interface ProviderDefinition<Options> {
-  /** A zod schema of the whole entry (`backendOptions({...})` adds the keys every type accepts). */
-  options: z.ZodType<Options>;
-  create(spec: BackendSpec<Options>, env: ProviderEnv): Backend;
-}
-
-/** Returns the spec a backend is built from; e.g. `ssh-tunnel` points `url` at its local port. */
-export type SpecRewriter = (spec: BackendSpec) => BackendSpec | Promise<BackendSpec>;
 
 export interface ServerSettings {
   bodyLimitBytes: number;
@@ -160,27 +98,6 @@ export interface ServerSettings {
   firstByteTimeoutMs: number;
   idleTimeoutMs: number;
   shutdownGraceMs: number;
-}
-
-export interface ProviderRegistry {
-  /** Adds a backend type; a bare factory (no schema) gets each entry as written. */
-  register<Options>(type: string, provider: ProviderDefinition<Options> | ProviderFactory): void;
-  /**
-   * A registered type's factory, validating the entry against that type's schema first, for
-   * providers that delegate (presets); complete once every plugin applied.
-   */
-  factory(type: string): ProviderFactory | undefined;
-  /** Rewrite every backend's spec before it is built; rewriters run in plugin order. */
-  rewrite(rewriter: SpecRewriter): void;
-}
-
-export interface BackendRegistry {
-  get(name: string): Backend | undefined;
-  /** The backend's config entry, for plugins that read their own per-backend settings (`cache`). */
-  spec(name: string): BackendSpec | undefined;
-  names(): string[];
-  readonly active: string;
-  setActive(name: string): void;
 }
 
 /** Sections plugins add to `GET /health` and `llm-proxy status` (cache tiers, tunnels, savings). */

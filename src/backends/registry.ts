@@ -9,7 +9,7 @@ import type {
   ProviderFactory,
   ProviderRegistry,
   SpecRewriter,
-} from './types.js';
+} from '../kernel/types.js';
 
 /** Provider types registered by plugins, and the backends built from the config with them. */
 export class Backends implements BackendRegistry, ProviderRegistry {
