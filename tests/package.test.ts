@@ -208,6 +208,27 @@ describe('the npm package', () => {
     }
   });
 
+  it('the echo provider example, copied from the package into an empty folder, runs with only the global install', async () => {
+    // Its files import `${PACKAGE}/plugin`, which nothing next to them provides: the running CLI's own surface answers.
+    const project = emptyProject();
+    for (const name of ['index.ts', 'options.ts', 'llm-proxy.config.ts']) {
+      writeFileSync(join(project, name), readFileSync(join(installed, 'examples', 'echo-provider', name), 'utf8'));
+    }
+    const proxy = await start(project);
+    try {
+      const response = await fetch(`${proxy.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 16, messages: [{ role: 'user', content: 'from the tarball' }] }),
+      });
+      expect(response.status, proxy.output()).toBe(200);
+      expect(((await response.json()) as { content: Array<{ text: string }> }).content[0]?.text).toBe('echo: from the tarball');
+      expect(proxy.output()).not.toMatch(/Cannot find module|could not load|warning/i);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("a config importing the old name 'llm-proxy' still works, with a deprecation warning", async () => {
     const project = emptyProject();
     const file = join(project, 'llm-proxy.config.ts');
@@ -294,6 +315,44 @@ export default config;
 const proxy = await createProxy(config);
 await proxy.listen(0);
 await proxy.close();
+`,
+    );
+    // The plugin surface, as a provider written against it uses it: a schema, its type, a registration.
+    writeFileSync(
+      join(project, 'surface.ts'),
+      `import { defineConfig } from '${PACKAGE}';
+import { backendOptions, createModelResolver, z, type BackendEntryOf, type Plugin } from '${PACKAGE}/plugin';
+
+const shoutOptions = backendOptions({ loud: z.boolean().optional() });
+
+interface ShoutBackendConfig extends BackendEntryOf<typeof shoutOptions> {
+  type: 'shout';
+}
+
+declare module '${PACKAGE}/plugin' {
+  interface BackendTypes {
+    shout: ShoutBackendConfig;
+  }
+}
+
+export const shout = (): Plugin => ({
+  name: 'shout',
+  apply({ providers }) {
+    providers.register('shout', {
+      options: shoutOptions,
+      create: (spec) => ({
+        name: spec.name,
+        type: spec.type,
+        resolveModel: createModelResolver(spec.options),
+        invoke: async (call) => ({ kind: 'message', message: { id: 'm', type: 'message', role: 'assistant', model: call.model, content: [{ type: 'text', text: spec.options.loud ? 'HI' : 'hi' }], stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } }),
+        health: async () => ({ status: 'ok' }),
+        describe: () => ({ type: 'shout' }),
+      }),
+    });
+  },
+});
+
+export const shoutConfig = defineConfig({ backend: 's', backends: { s: { type: 'shout', loud: true, model: 'm' } }, plugins: [shout()] });
 `,
     );
     expect(existsSync(join(project, 'node_modules', '@types', 'node'))).toBe(true);
