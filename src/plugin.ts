@@ -12,12 +12,13 @@ export type { Logger, LogLevel } from './logger.js';
 export { ProxyError, PluginError, ConfigError } from './errors.js';
 export type { ErrorCode, ErrorCodePolicy, PluginErrorCodes, ProxyErrorCode } from './errors.js';
 
-// Options: backend entry schemas (zod), and checks for a plugin's own options.
+// Options: backend entry schemas (zod), and the check of a plugin's own options against its schema.
 export { backendOptions, headersOption, httpUrlOption, positiveInt, requireUrlOrTunnel, says, secretOption } from './plugin-kit/backend-schema.js';
 export type { BackendEntryOf } from './plugin-kit/backend-schema.js';
 export { tcpPort } from './config/schema.js';
 export { validateBackendOptions } from './config/backend-options.js';
-export { modelMappingOf, optionalBoolean, optionalNumber, optionalSize, optionalString, optionalStringRecord, requireString } from './plugin-kit/options.js';
+export { modelMappingOf, optionalNumber, optionalString, optionalStringRecord } from './plugin-kit/options.js';
+export { booleanOption, parsePluginOptions, positiveNumberOption, requiredStringOption, sizeOption, stringOption } from './plugin-kit/plugin-options.js';
 export { isRecord } from './config/is-record.js';
 
 // Talking to an upstream: the HTTP client, its stream readers and its error mapper.

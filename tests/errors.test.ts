@@ -14,6 +14,9 @@ interface ErrorJson {
 
 const parseError = (text: string): ErrorJson => JSON.parse(text) as ErrorJson;
 
+// The request's shape (model, max_tokens, messages, tool_choice, unknown fields) is the
+// request-validation plugin's: src/plugins/request/validation/validation.test.ts; an unknown
+// backend is default-router's: src/plugins/request/default-router/routing-rules.test.ts.
 describe('bad input gets Anthropic errors and the server keeps serving', () => {
   let upstream: FakeUpstream;
   let px: TestProxy;
@@ -30,14 +33,6 @@ describe('bad input gets Anthropic errors and the server keeps serving', () => {
   const cases: Array<[string, unknown, number, string, RegExp]> = [
     ['invalid JSON', '{"model": ', 400, 'invalid_request_error', /not valid JSON/],
     ['a JSON array', '[1,2]', 400, 'invalid_request_error', /JSON object/],
-    ['missing model', { max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }, 400, 'invalid_request_error', /model/],
-    ['missing max_tokens', { model: 'm', messages: [{ role: 'user', content: 'x' }] }, 400, 'invalid_request_error', /max_tokens/],
-    ['wrong max_tokens type', { ...ok, max_tokens: 'ten' }, 400, 'invalid_request_error', /max_tokens/],
-    ['missing messages', { model: 'm', max_tokens: 10 }, 400, 'invalid_request_error', /messages/],
-    ['empty messages', { ...ok, messages: [] }, 400, 'invalid_request_error', /at least one/],
-    ['a bad role', { ...ok, messages: [{ role: 'robot', content: 'x' }] }, 400, 'invalid_request_error', /messages\.0\.role/],
-    ['a bad tool_choice', { ...ok, tool_choice: { type: 'sometimes' } }, 400, 'invalid_request_error', /tool_choice/],
-    ['an unknown backend', { ...ok, model: 'nope,some-model' }, 400, 'invalid_request_error', /Unknown backend "nope"/],
   ];
 
   for (const [name, body, status, type, message] of cases) {
@@ -66,8 +61,8 @@ describe('bad input gets Anthropic errors and the server keeps serving', () => {
     expect(parseError(await res.text()).error.type).toBe('not_found_error');
   });
 
-  it('accepts unknown fields and still serves after all of the above', async () => {
-    const res = await postMessages(px.url, { ...ok, some_future_field: { a: 1 }, metadata: { user_id: 'u' } });
+  it('still serves after all of the above', async () => {
+    const res = await postMessages(px.url, ok);
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).content[0].text).toBe('still here');
   });

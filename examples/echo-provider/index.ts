@@ -4,6 +4,7 @@
 // answers, and reports health. It imports only the plugin surface of the package.
 import {
   createModelResolver,
+  parsePluginOptions,
   type Backend,
   type BackendSpec,
   type Logger,
@@ -12,14 +13,9 @@ import {
   type ProviderResponse,
   type UpstreamCall,
 } from '@jleechan/llm-proxy-server/plugin';
-import { echoOptions, type EchoOptions } from './options.js';
+import { echoOptions, echoPluginOptions, type EchoOptions, type EchoPluginOptions } from './options.js';
 
-export type { EchoBackendConfig } from './options.js';
-
-export interface EchoPluginOptions {
-  /** Text put before every answer. */
-  prefix?: string;
-}
+export type { EchoBackendConfig, EchoPluginOptions } from './options.js';
 
 function lastUserText(call: UpstreamCall): string {
   const last = [...call.request.messages].reverse().find((m) => m.role === 'user');
@@ -60,10 +56,8 @@ function echoBackend(spec: BackendSpec<EchoOptions>, defaultPrefix: string, logg
 }
 
 export function echoProvider(options: EchoPluginOptions = {}): Plugin {
-  if (options.prefix !== undefined && typeof options.prefix !== 'string') {
-    throw new Error('echo-provider: option `prefix` must be a string');
-  }
-  const prefix = options.prefix ?? '';
+  // Throws a ConfigError naming `plugins.echo-provider.<field>` at start-up.
+  const prefix = parsePluginOptions('echo-provider', echoPluginOptions, options).prefix ?? '';
   return {
     name: 'echo-provider',
     apply({ providers, logger }) {

@@ -9,6 +9,14 @@ export const echoOptions = backendOptions({
 
 export type EchoOptions = z.output<typeof echoOptions>;
 
+/** The plugin's own options, `echoProvider({ prefix })`: checked by `parsePluginOptions` in the factory. */
+export const echoPluginOptions = z.object({
+  /** Text put before every answer. */
+  prefix: z.string().optional(),
+});
+
+export type EchoPluginOptions = z.input<typeof echoPluginOptions>;
+
 /** A backend of this type in the config: `{ type: 'echo', model?: 'echo-1', prefix?: '> ' }`. */
 export interface EchoBackendConfig extends BackendEntryOf<typeof echoOptions> {
   type: 'echo';

@@ -1,6 +1,7 @@
 import {
   OpenAIBackend,
   openAIBaseUrl,
+  parsePluginOptions,
   ProxyError,
   type BackendRegistry,
   type BackendSpec,
@@ -8,10 +9,10 @@ import {
   type Plugin,
   type ProviderEnv,
 } from '../../src/plugin.js';
-import { cerebrasOptions, type CerebrasOptions } from './options.js';
+import { cerebrasOptions, cerebrasPluginOptions, type CerebrasOptions, type CerebrasPluginOptions } from './options.js';
 import { parseCerebrasQuota, type QuotaInfo } from './quota.js';
 
-export type { CerebrasBackendConfig } from './options.js';
+export { cerebrasPluginOptions, type CerebrasBackendConfig, type CerebrasPluginOptions } from './options.js';
 export type { QuotaInfo } from './quota.js';
 
 /** What the cerebras plugin offers the plugins that depend on it. */
@@ -24,11 +25,6 @@ declare module '../../src/plugin.js' {
   interface PluginApis {
     cerebras: CerebrasApi;
   }
-}
-
-export interface CerebrasPluginOptions {
-  /** Default API URL for every cerebras backend. */
-  apiUrl?: string;
 }
 
 export const CEREBRAS_API_URL = 'https://api.cerebras.ai/v1';
@@ -62,7 +58,7 @@ class CerebrasBackend extends OpenAIBackend {
   }
 }
 
-function createCerebrasBackend(spec: BackendSpec<CerebrasOptions>, env: ProviderEnv, defaults: CerebrasPluginOptions): CerebrasBackend {
+function createCerebrasBackend(spec: BackendSpec<CerebrasOptions>, env: ProviderEnv, defaults: { apiUrl?: string | undefined }): CerebrasBackend {
   const at = `backends.${spec.name}`;
   const { apiUrl, model, models, maxTokens, firstByteTimeoutMs } = spec.options;
   const apiKey = (spec.options.apiKey || undefined) ?? process.env.CEREBRAS_API_KEY;
@@ -146,6 +142,7 @@ const fields = (error: ProxyError) => ({
 
 /** Provider type `cerebras`: the Cerebras Inference API (OpenAI-compatible, Bearer auth). */
 export function cerebras(options: CerebrasPluginOptions = {}): Plugin {
+  const checked = parsePluginOptions('cerebras', cerebrasPluginOptions, options);
   let backends: BackendRegistry | undefined;
   const api: CerebrasApi = {
     quota: (name) => {
@@ -159,7 +156,7 @@ export function cerebras(options: CerebrasPluginOptions = {}): Plugin {
     api,
     apply({ providers, backends: registry }) {
       backends = registry;
-      providers.register('cerebras', { options: cerebrasOptions, create: (spec, env) => createCerebrasBackend(spec, env, options) });
+      providers.register('cerebras', { options: cerebrasOptions, create: (spec, env) => createCerebrasBackend(spec, env, checked) });
     },
   };
 }

@@ -1,4 +1,12 @@
-import { backendOptions, httpUrlOption, secretOption, type BackendEntryOf, type z } from '../../src/plugin.js';
+import { backendOptions, httpUrlOption, secretOption, z, type BackendEntryOf } from '../../src/plugin.js';
+
+/** `["cerebras", {...}]`: the plugin's own options (an unknown key is ignored). */
+export const cerebrasPluginOptions = z.object({
+  /** Default API URL for every cerebras backend. */
+  apiUrl: httpUrlOption.optional(),
+});
+
+export type CerebrasPluginOptions = z.input<typeof cerebrasPluginOptions>;
 
 /** `type: "cerebras"`: the Cerebras Inference API. */
 export const cerebrasOptions = backendOptions({

@@ -1,10 +1,19 @@
-import { ProxyError } from '../../src/plugin.js';
-import type { Backend, BackendHealth, ProviderEnv, ProviderResponse, UpstreamCall } from '../../src/plugin.js';
-import type { Logger } from '../../src/plugin.js';
-import { createModelResolver } from '../../src/plugin.js';
-import { UpstreamClient, encodeJson, type UpstreamRequest, type UpstreamResponse } from '../../src/plugin.js';
-import { readNDJSON } from '../../src/plugin.js';
-import { errorFromUpstream } from '../../src/plugin.js';
+import {
+  createModelResolver,
+  encodeJson,
+  errorFromUpstream,
+  ProxyError,
+  readNDJSON,
+  UpstreamClient,
+  type Backend,
+  type BackendHealth,
+  type Logger,
+  type ProviderEnv,
+  type ProviderResponse,
+  type UpstreamCall,
+  type UpstreamRequest,
+  type UpstreamResponse,
+} from '../../src/plugin.js';
 import { embedWith } from './embed.js';
 import { notPulled, refineOllamaError, type ErrorScope } from './errors.js';
 import { ModelInspector, type ModelReport } from './models.js';

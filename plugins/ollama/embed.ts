@@ -1,6 +1,4 @@
-import { ProxyError } from '../../src/plugin.js';
-import { UpstreamClient } from '../../src/plugin.js';
-import { errorFromUpstream } from '../../src/plugin.js';
+import { errorFromUpstream, ProxyError, UpstreamClient } from '../../src/plugin.js';
 import { refineOllamaError } from './errors.js';
 import { MIN_LOAD_TIMEOUT_MS, OLLAMA_URL, ollamaBaseUrl } from './options.js';
 import type { OllamaEmbedResponse } from './types.js';

@@ -1,22 +1,24 @@
-import { ConfigError, type BackendRegistry, type Plugin } from '../../src/plugin.js';
+import { parsePluginOptions, type BackendRegistry, type Plugin } from '../../src/plugin.js';
 import { OllamaBackend } from './backend.js';
-import { OLLAMA_URL, ollamaBackendOptions, ollamaOptions } from './options.js';
-
-export interface OllamaPluginOptions {
-  /** Default URL for every `ollama` backend without its own `url`. Default `http://127.0.0.1:11434`. */
-  url?: string;
-  /** At start, check that each backend's model is pulled and can call tools (warnings only). Default true. */
-  checkModels?: boolean;
-}
+import { OLLAMA_URL, ollamaBackendOptions, ollamaOptions, ollamaPluginOptions, type OllamaPluginOptions } from './options.js';
 
 export { OllamaBackend } from './backend.js';
 export { createOllamaEmbedder, type Embedder, type OllamaEmbedderOptions } from './embed.js';
-export { DEFAULT_NUM_CTX, OLLAMA_URL, ollamaOptions, type OllamaBackendConfig, type OllamaBackendOptions } from './options.js';
+export {
+  DEFAULT_NUM_CTX,
+  OLLAMA_URL,
+  ollamaOptions,
+  ollamaPluginOptions,
+  type OllamaBackendConfig,
+  type OllamaBackendOptions,
+  type OllamaPluginOptions,
+} from './options.js';
 export type { OllamaKeepAlive, OllamaThink } from './types.js';
 
 /** Provider type `ollama`: Ollama's native `/api/chat`, with model checks and embeddings. */
 export function ollama(options: OllamaPluginOptions = {}): Plugin {
-  const defaultUrl = validUrl(options.url);
+  const checked = parsePluginOptions('ollama', ollamaPluginOptions, options);
+  const defaultUrl = checked.url ?? OLLAMA_URL;
   let backends: BackendRegistry | undefined;
   return {
     name: 'ollama',
@@ -28,24 +30,13 @@ export function ollama(options: OllamaPluginOptions = {}): Plugin {
       });
     },
     async ready() {
-      if (options.checkModels === false || !backends) return;
+      if (checked.checkModels === false || !backends) return;
       const registry = backends;
       const ours = registry.names().map((name) => registry.get(name)).filter((b): b is OllamaBackend => b instanceof OllamaBackend);
       // Bounded (5 s a check) and never failing: an Ollama that is not up yet is only a warning.
       await Promise.all(ours.map((backend) => backend.checkModel()));
     },
   };
-}
-
-function validUrl(url: string | undefined): string {
-  if (url === undefined) return OLLAMA_URL;
-  try {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return url;
-  } catch {
-    // reported below
-  }
-  throw new ConfigError('must be an http:// or https:// URL', { field: 'plugins.ollama.url' });
 }
 
 export default ollama;

@@ -1,6 +1,4 @@
-import { ProxyError } from '../../src/plugin.js';
-import type { UpstreamClient } from '../../src/plugin.js';
-import { errorFromUpstream } from '../../src/plugin.js';
+import { errorFromUpstream, ProxyError, type UpstreamClient } from '../../src/plugin.js';
 import type { OllamaShowResponse, OllamaTagsResponse } from './types.js';
 
 /** What Ollama says about one model. */

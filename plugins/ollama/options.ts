@@ -1,4 +1,4 @@
-import { backendOptions, headersOption, httpUrlOption, positiveInt, secretOption, z, type BackendEntryOf, type BackendSpec, type ServerSettings } from '../../src/plugin.js';
+import { backendOptions, booleanOption, headersOption, httpUrlOption, positiveInt, secretOption, z, type BackendEntryOf, type BackendSpec, type ServerSettings } from '../../src/plugin.js';
 import type { OllamaKeepAlive, OllamaThink } from './types.js';
 
 export const OLLAMA_URL = 'http://127.0.0.1:11434';
@@ -9,6 +9,16 @@ export const MIN_LOAD_TIMEOUT_MS = 300_000;
 
 /** What Go's time.ParseDuration accepts: `30m`, `1h30m`, `-1s` (negative: never unload), `0`. */
 const DURATION = /^-?(0|(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+)$/;
+
+/** `["ollama", {...}]`: the plugin's own options (an unknown key is ignored). */
+export const ollamaPluginOptions = z.object({
+  /** Default URL for every `ollama` backend without its own `url`. Default `http://127.0.0.1:11434`. */
+  url: httpUrlOption.optional(),
+  /** At start, check that each backend's model is pulled and can call tools (warnings only). Default true. */
+  checkModels: booleanOption.optional(),
+});
+
+export type OllamaPluginOptions = z.input<typeof ollamaPluginOptions>;
 
 /** `type: "ollama"`: Ollama's native API. */
 export const ollamaOptions = backendOptions({

@@ -1,7 +1,12 @@
-import type { MessagesRequest, ThinkingConfig } from '../../src/plugin.js';
-import { toOpenAIRequest } from '../../src/plugin.js';
-import { parseToolArguments } from '../../src/plugin.js';
-import type { ChatContentPart, ChatMessage, ChatTextPart } from '../../src/plugin.js';
+import {
+  parseToolArguments,
+  toOpenAIRequest,
+  type ChatContentPart,
+  type ChatMessage,
+  type ChatTextPart,
+  type MessagesRequest,
+  type ThinkingConfig,
+} from '../../src/plugin.js';
 import type { OllamaChatRequest, OllamaKeepAlive, OllamaMessage, OllamaThink } from './types.js';
 
 export interface ToOllamaRequestOptions {

@@ -1,7 +1,4 @@
-import type { StreamEvent } from '../../src/plugin.js';
-import { ProxyError } from '../../src/plugin.js';
-import { translateOpenAIStream } from '../../src/plugin.js';
-import type { ChatCompletionChunk, ChatToolCallDelta, FinishReason } from '../../src/plugin.js';
+import { ProxyError, translateOpenAIStream, type ChatCompletionChunk, type ChatToolCallDelta, type FinishReason, type StreamEvent } from '../../src/plugin.js';
 import type { OllamaChatChunk } from './types.js';
 
 export interface OllamaStreamOptions {

@@ -1,5 +1,4 @@
-import type { Plugin } from '../../src/plugin.js';
-import { decodeAnswer, encodeAnswer } from '../../src/plugin.js';
+import { decodeAnswer, encodeAnswer, type Plugin } from '../../src/plugin.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { RedisLink } from './link.js';
 import { redisSecrets, resolveRedisSettings, type RedisCacheOptions } from './options.js';

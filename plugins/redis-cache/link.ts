@@ -1,8 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { redactUrl } from '../../src/plugin.js';
-import type { Logger } from '../../src/plugin.js';
-import type { HealthState, StatusSection } from '../../src/plugin.js';
-import { DependencyHealth } from '../../src/plugin.js';
+import { DependencyHealth, redactUrl, type HealthState, type Logger, type StatusSection } from '../../src/plugin.js';
 import type { RedisConnection } from './options.js';
 
 export type LinkState = 'connecting' | 'up' | 'down';

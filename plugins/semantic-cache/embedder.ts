@@ -1,8 +1,4 @@
-import { redactUrl } from '../../src/plugin.js';
-import { ConfigError } from '../../src/plugin.js';
-import type { BackendRegistry } from '../../src/plugin.js';
-import type { Logger } from '../../src/plugin.js';
-import { DependencyHealth, type DependencyState } from '../../src/plugin.js';
+import { ConfigError, DependencyHealth, redactUrl, type BackendRegistry, type DependencyState, type Logger } from '../../src/plugin.js';
 import { createOllamaEmbedder, type Embedder } from '../ollama/embed.js';
 import { OLLAMA_URL } from '../ollama/options.js';
 import { createOpenAIEmbedder } from './openai-embed.js';

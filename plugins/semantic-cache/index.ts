@@ -1,5 +1,4 @@
-import type { Plugin, PluginApi } from '../../src/plugin.js';
-import { urlCredentials } from '../../src/plugin.js';
+import { urlCredentials, type Plugin, type PluginApi } from '../../src/plugin.js';
 import { redisSecrets } from '../redis-cache/options.js';
 import { embedderFor, EmbedderLink } from './embedder.js';
 import { resolveSemanticSettings, type EmbedderOptions, type SemanticCacheOptions, type SemanticSettings } from './options.js';

@@ -1,6 +1,4 @@
-import { ProxyError } from '../../src/plugin.js';
-import { UpstreamClient } from '../../src/plugin.js';
-import { errorFromUpstream } from '../../src/plugin.js';
+import { errorFromUpstream, ProxyError, UpstreamClient } from '../../src/plugin.js';
 import { isVector, type Embedder } from '../ollama/embed.js';
 
 export interface OpenAIEmbedderOptions {

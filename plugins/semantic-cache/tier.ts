@@ -1,8 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { HealthState, StatusSection } from '../../src/plugin.js';
-import type { Logger } from '../../src/plugin.js';
-import { decodeAnswer, encodeAnswer, type CachedAnswer } from '../../src/plugin.js';
-import type { CacheKeys } from '../../src/plugin.js';
+import { decodeAnswer, encodeAnswer, type CachedAnswer, type CacheKeys, type HealthState, type Logger, type StatusSection } from '../../src/plugin.js';
 import { decodeValue, encodeValue } from '../redis-cache/codec.js';
 import { RedisLink } from '../redis-cache/link.js';
 import type { EmbedderLink } from './embedder.js';

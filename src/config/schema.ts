@@ -168,7 +168,8 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
-export function toConfigError(issues: readonly z.core.$ZodIssue[], file: string, input: unknown): ConfigError {
+/** The issues as one ConfigError naming the first field (and `file`, when given); secret values in `input` are never quoted. */
+export function toConfigError(issues: readonly z.core.$ZodIssue[], file: string | undefined, input: unknown): ConfigError {
   const secrets = collectSecretValues(input);
   const lines = issues.map((issue) => ({ field: formatPath(issue.path), message: redact(issue.message, secrets) }));
   const [first, ...rest] = lines;

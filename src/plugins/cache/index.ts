@@ -3,20 +3,13 @@ import { ageSeconds, type CachedAnswer, toCacheHit } from './answer.js';
 import { cacheKeysOf, type CacheKeys } from './key.js';
 import { backendCacheSettings, requestDirectives, type BackendCacheSettings, type CacheDirectives } from './policy.js';
 import { Recording, recordResponse } from './recording.js';
-import { CacheSavings, parsePrices, type Price } from './savings.js';
-import { optionalBoolean } from '../../plugin-kit/options.js';
+import { cacheOptions, type CachePluginOptions } from './options.js';
+import { CacheSavings } from './savings.js';
+import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import type { CacheApi, CacheTier } from './tier.js';
 
 export { registerCacheTier, type CacheApi, type CacheTier } from './tier.js';
-
-export interface CachePluginOptions {
-  /** Default true; false turns every tier off (each response says `x-llm-proxy-cache: bypass`). */
-  enabled?: boolean;
-  /** Glob of the model Claude Code asked for -> US dollars per million tokens; matched before the Anthropic list prices. */
-  prices?: Record<string, Price>;
-  /** Concurrent identical requests share one upstream call (default true). */
-  singleFlight?: boolean;
-}
+export { cacheOptions, type CachePluginOptions } from './options.js';
 
 interface Session {
   keys: CacheKeys;
@@ -43,10 +36,10 @@ declare module '../../kernel/types.js' {
  * `x-llm-proxy-cache` / `age` headers, and reports hits and savings in the `cache` status section.
  */
 export function cache(options: CachePluginOptions = {}): Plugin {
-  const prices = parsePrices(options.prices, 'plugins.cache.prices');
-  const raw = options as Readonly<Record<string, unknown>>;
-  const enabled = optionalBoolean(raw, 'enabled', 'plugins.cache') ?? true;
-  const singleFlight = optionalBoolean(raw, 'singleFlight', 'plugins.cache') ?? true;
+  const checked = parsePluginOptions('cache', cacheOptions, options);
+  const prices = checked.prices ?? {};
+  const enabled = checked.enabled ?? true;
+  const singleFlight = checked.singleFlight ?? true;
   let coordinator: CacheCoordinator | undefined;
   // Tiers a plugin applied before this one added wait here (the kernel applies `pre` plugins first, so rarely).
   const early: CacheTier[] = [];

@@ -1,6 +1,4 @@
 import type { Usage } from '../../anthropic/types.js';
-import { isRecord } from '../../config/is-record.js';
-import { ConfigError } from '../../errors.js';
 import { globToRegExp } from '../../plugin-kit/model-mapping.js';
 
 /** US dollars per million tokens. */
@@ -25,18 +23,6 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
   'claude-3-haiku*': { input: 0.25, output: 1.25 },
   '*haiku*': { input: 1, output: 5 },
 };
-
-export function parsePrices(value: unknown, at: string): Record<string, Price> {
-  if (value === undefined) return {};
-  if (!isRecord(value)) throw new ConfigError('must be an object of { input, output } prices per million tokens', { field: at });
-  const prices: Record<string, Price> = {};
-  for (const [glob, price] of Object.entries(value)) {
-    const valid = isRecord(price) && [price.input, price.output].every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
-    if (!valid) throw new ConfigError('must be { input, output }: US dollars per million tokens', { field: `${at}.${glob}` });
-    prices[glob] = { input: price.input as number, output: price.output as number };
-  }
-  return prices;
-}
 
 /** Per-tier hit counts, tokens served from the cache, and what they would have cost at list prices. */
 export class CacheSavings {

@@ -1,12 +1,9 @@
-import { ConfigError, type ProxyError } from '../../errors.js';
+import type { ProxyError } from '../../errors.js';
 import type { BackendRegistry, HealthState, Plugin } from '../../kernel/types.js';
+import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
+import { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
 
-export interface FailureAdviceOptions {
-  /** How long one health probe of another backend may take. Default 1500 ms. */
-  probeTimeoutMs?: number;
-  /** How long a probe's answer is reused. Default 15 000 ms. */
-  cacheMs?: number;
-}
+export { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
 
 /**
  * Built-in: when a backend fails (unreachable, timed out, rate-limited, rejected the proxy's key,
@@ -16,8 +13,9 @@ export interface FailureAdviceOptions {
  * probe and a burst of failures probes once. (The rate-limit advisor will take this over.)
  */
 export function failureAdvice(options: FailureAdviceOptions = {}): Plugin {
-  const probeTimeoutMs = positive(options.probeTimeoutMs, 'probeTimeoutMs') ?? 1_500;
-  const cacheMs = positive(options.cacheMs, 'cacheMs') ?? 15_000;
+  const checked = parsePluginOptions('failure-advice', failureAdviceOptions, options);
+  const probeTimeoutMs = checked.probeTimeoutMs ?? 1_500;
+  const cacheMs = checked.cacheMs ?? 15_000;
   return {
     name: 'failure-advice',
     apply({ hooks, backends }) {
@@ -75,12 +73,4 @@ class HealthProbes {
       clearTimeout(timer);
     }
   }
-}
-
-function positive(value: number | undefined, field: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError('must be a positive number of milliseconds', { field: `plugins.failure-advice.${field}` });
-  }
-  return value;
 }

@@ -2,13 +2,12 @@ import { validateTunnel } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import type { BackendSpec, HealthState, Plugin, StatusSection } from '../../kernel/types.js';
 import { optionalString } from '../../plugin-kit/options.js';
+import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import { freePort } from './local-port.js';
+import { sshTunnelOptions, type SshTunnelOptions } from './options.js';
 import { Tunnel, type TunnelSettings } from './process.js';
 
-export interface SshTunnelOptions {
-  /** The ssh executable. Default `ssh` on PATH. */
-  command?: string;
-}
+export { sshTunnelOptions, type SshTunnelOptions } from './options.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -64,6 +63,7 @@ function statusOf(tunnels: ReadonlyMap<string, Tunnel>): StatusSection {
  * lookup, so cached answers are served while it is down.
  */
 export function sshTunnel(options: SshTunnelOptions = {}): Plugin {
+  const { command } = parsePluginOptions('ssh-tunnel', sshTunnelOptions, options);
   const tunnels = new Map<string, Tunnel>();
   const killAll = (): void => {
     for (const tunnel of tunnels.values()) tunnel.killNow();
@@ -74,7 +74,7 @@ export function sshTunnel(options: SshTunnelOptions = {}): Plugin {
       providers.rewrite(async (spec) => {
         if (spec.options.tunnel === undefined) return spec;
         const { settings, url } = await planTunnel(spec);
-        tunnels.set(spec.name, new Tunnel(settings, logger, options.command));
+        tunnels.set(spec.name, new Tunnel(settings, logger, command));
         if (tunnels.size === 1) status.add('tunnels', () => statusOf(tunnels));
         return { ...spec, options: { ...spec.options, url } };
       });
