@@ -30,6 +30,9 @@ export { bodyKind, unexpectedBody, type BodyKind } from './plugin-kit/unexpected
 export { redactUrl } from './secrets/redact-url.js';
 export { secretValuesIn, urlCredentials } from './secrets/collect.js';
 
+// Rate limits: a response's limit headers as one QuotaReport (`ctx.quota`, read by the rate-limit advisor).
+export { parseRateLimitHeaders, reportQuota } from './upstream/rate-limit-headers.js';
+
 // Models: mapping the model a client asks for to an upstream one.
 export { createModelResolver, globToRegExp, isClaudeModel, mappedModel, modelIds } from './plugin-kit/model-mapping.js';
 

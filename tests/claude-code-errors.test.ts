@@ -38,7 +38,9 @@ describe('backend failures as Claude Code shows them', () => {
     upstream.setFallback({ kind: 'error', status: 429, headers: { 'retry-after': '30' } });
     const shown = await ask('second question');
     expect(shown).toMatch(/quota exhausted/);
-    expect(shown).toContain('wait 30 s');
+    // The fake's 429 is the daily budget: the wait is until its reset, and waiting will not help today.
+    expect(shown).toContain('wait 9 h 11 min');
+    expect(shown).toContain('waiting will not help today');
     expect(shown).toContain('llm-proxy switch');
   }, 120_000);
 });

@@ -76,9 +76,11 @@ describe('Claude Code gives up at once when retrying cannot help, and retries wh
   }, 150_000);
 
   it('a daily quota exhausted: one request, with the wait and the switch', async () => {
-    cerebras.setFallback({ kind: 'error', status: 429, headers: { 'retry-after': '30' } });
+    cerebras.setFallback({ kind: 'error', status: 429, headers: { 'retry-after': '30' }, rateLimit: { remainingRequestsDay: 0, resetRequestsDay: 30_000 } });
     const shown = await ask({ model: 'cerebras' });
     expect(shown.result).toContain('daily quota exhausted');
+    // The rate-limit advisor's words, as the user reads them: which limit, when it resets, and that waiting will not help.
+    expect(shown.result).toMatch(/cerebras's requests per day \(14400\) is used up; it resets at \S+Z \(in 8 h 20 min\): waiting will not help today/);
     expect(shown.result).toContain('llm-proxy switch');
     expect(shown.posts).toBe(1);
     expect(cerebras.chatRequests).toHaveLength(1);

@@ -238,6 +238,23 @@ describe('boot', () => {
     const silent = named('contract-clock');
     await expect(boot([silent, reader])).rejects.toThrow('plugin "clock-reader" needs the api of plugin "contract-clock", which exposes none');
   });
+
+  it('boots without an optional dependency (findApi is undefined), hands its api when present, and refuses an undeclared name', async () => {
+    const seen: Array<number | undefined> = [];
+    const reader = named('maybe-clock', {
+      optionalDependencies: ['contract-clock'],
+      apply(api) {
+        seen.push(api.findApi('contract-clock')?.now());
+      },
+    });
+    await (await boot([reader])).close();
+    await (await boot([reader, named('contract-clock', { api: { now: () => 7 } satisfies ContractClockApi })])).close();
+    expect(seen).toEqual([undefined, 7]);
+    const undeclared = named('sneaky', { apply: (api) => void api.findApi('contract-clock') });
+    await expect(boot([undeclared])).rejects.toThrow(
+      'plugin "sneaky" looks for the api of plugin "contract-clock" without listing "contract-clock" in its `optionalDependencies`',
+    );
+  });
 });
 
 describe('errors', () => {

@@ -71,12 +71,15 @@ describe('cerebras plugin against a Cerebras-speaking server', () => {
     upstream.enqueue({ kind: 'error', status: 429, headers: { 'retry-after': '42' } });
     const res = await postMessages(px.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] });
     expect(res.status).toBe(429);
-    expect(res.headers.get('retry-after')).toBe('42');
-    // The fake's 429 is the daily request budget (remaining-requests-day: 0): no point retrying.
+    // The fake's 429 is the daily request budget (remaining-requests-day: 0, resetting in 33011.4 s):
+    // no point retrying, and retry-after is that true reset, not the upstream's 42 s, so that
+    // Claude Code (which waits at most 60 s) stops at once.
+    expect(res.headers.get('retry-after')).toBe('33012');
     expect(res.headers.get('x-should-retry')).toBe('false');
     const message = JSON.parse(res.text).error.message as string;
     expect(message).toMatch(/quota/i);
-    expect(message).toMatch(/wait 42 s/);
+    expect(message).toMatch(/wait 9 h 11 min/);
+    expect(message).toMatch(/waiting will not help today/);
     expect(message).toMatch(/llm-proxy switch/);
   });
 

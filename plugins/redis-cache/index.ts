@@ -5,6 +5,26 @@ import { redisSecrets, resolveRedisSettings, type RedisCacheOptions } from './op
 
 export type { RedisCacheOptions } from './options.js';
 
+/** What redis-cache offers other plugins: a small store in the same Redis, for state every proxy in front of it shares. */
+export interface RedisCacheApi {
+  /**
+   * Keys under `llmp:v1:shared:`. Fails soft, as the cache does: `get` is undefined and `set` does
+   * nothing while Redis is down or slow (`operationTimeoutMs`), and neither counts as a cache hit.
+   */
+  shared: {
+    get(key: string): Promise<string | undefined>;
+    set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  };
+}
+
+declare module '../../src/plugin.js' {
+  interface PluginApis {
+    'redis-cache': RedisCacheApi;
+  }
+}
+
+const SHARED = 'llmp:v1:shared:';
+
 /**
  * L2: answers shared by every proxy that uses the same Redis (one node or a Cluster), at
  * `cacheLookup` stage 10. A Redis that is down or slow never fails or slows a request beyond
@@ -13,9 +33,19 @@ export type { RedisCacheOptions } from './options.js';
 export function redisCache(options: RedisCacheOptions = {}): Plugin {
   const settings = resolveRedisSettings(options);
   let link: RedisLink | undefined;
+  // Usable in any plugin order: the link exists once this plugin applied.
+  const api: RedisCacheApi = {
+    shared: {
+      get: async (key) => (await link?.run((client) => client.get(SHARED + key))) ?? undefined,
+      set: async (key, value, ttlSeconds) => {
+        await link?.run((client) => client.set(SHARED + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds))));
+      },
+    },
+  };
   return {
     name: 'redis-cache',
     dependencies: ['cache'],
+    api,
     secrets: redisSecrets(settings),
     apply(api) {
       const redis = new RedisLink(settings, api.logger);

@@ -91,3 +91,28 @@ export interface BackendRegistry {
   readonly active: string;
   setActive(name: string): void;
 }
+
+/** One rate limit a response reported: how much of a resource is left in a window, and when it refills. */
+export interface QuotaLimit {
+  resource: 'requests' | 'tokens' | 'input_tokens' | 'output_tokens';
+  window: 'minute' | 'day';
+  limit?: number;
+  remaining?: number;
+  /** When the window refills, epoch ms. */
+  resetAt?: number;
+}
+
+/**
+ * What one upstream response said of the backend's rate limits, in the provider's own dialect
+ * turned into one shape (`parseRateLimitHeaders` reads the common ones). The provider sets it on
+ * `ctx.quota`; the rate-limit advisor keeps it per backend.
+ */
+export interface QuotaReport {
+  backend: string;
+  /** The upstream status it came with (200, 429, 529, ...). */
+  status: number;
+  limits: QuotaLimit[];
+  /** `retry-after` / `retry-after-ms`, seconds. */
+  retryAfterSeconds?: number;
+  observedAt: number;
+}

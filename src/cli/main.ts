@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { splitCodeArgs } from './code-args.js';
 import type { CodeOptions } from './commands/code.js';
 import type { EnvOptions } from './commands/env.js';
+import type { RecommendOptions } from './commands/recommend.js';
 import type { SetupOptions } from './commands/setup.js';
 import type { StartOptions } from './commands/start.js';
 import type { StatusOptions } from './commands/status.js';
@@ -51,6 +52,14 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
     .command('status', 'Show the running proxies, their active backend and each backend\'s health (no secrets)')
     .option('--json', 'Print JSON (an array, one entry per running proxy)')
     .action((options: StatusOptions) => run(async () => (await import('./commands/status.js')).status(options)));
+
+  cli
+    .command('recommend', 'Say which backend to use now and why (health, rate limits), and the command to switch')
+    .option('--json', 'Print JSON')
+    .option('--port <port>', 'The proxy on this port')
+    .option('--workspace <dir>', "The proxy of this workspace (default: the current directory's)")
+    .option('--config <file>', 'When no proxy runs: probe the backends of this config')
+    .action((options: RecommendOptions) => run(async () => (await import('./commands/recommend.js')).recommendCommand(options)));
 
   cli
     .command('setup', 'Write a commented config template (llm-proxy.config.ts)')

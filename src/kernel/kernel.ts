@@ -8,7 +8,7 @@ import { createHooks, tapOnly, type Hooks } from './hooks.js';
 import type { Logger } from '../logger.js';
 import { failureFields } from './failure-log.js';
 import { runPipeline } from './pipeline.js';
-import { applyPlugins, attributeTapErrors, closePlugins, dependencyApi, orderPlugins, readyPlugins } from './plugin-driver.js';
+import { applyPlugins, attributeTapErrors, closePlugins, dependencyApi, optionalApi, orderPlugins, readyPlugins } from './plugin-driver.js';
 import { errorBody } from '../http/send.js';
 import { SecretScrubber } from '../secrets/scrubber.js';
 import { StatusSections } from './status-sections.js';
@@ -71,6 +71,7 @@ export class Kernel {
       use: (middleware) => app.use(middleware),
       status: this.status,
       getApi: (name) => dependencyApi(this.plugins, plugin, name),
+      findApi: (name) => optionalApi(this.plugins, plugin, name),
     });
     try {
       await applyPlugins(this.plugins, api);

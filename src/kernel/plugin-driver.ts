@@ -25,6 +25,20 @@ export function orderPlugins(plugins: readonly Plugin[]): Plugin[] {
   return [...plugins].sort((a, b) => ORDER[a.enforce ?? 'normal'] - ORDER[b.enforce ?? 'normal']);
 }
 
+/** The `api` of an optional dependency of `consumer`, or undefined when that plugin is not in the config. */
+export function optionalApi<Name extends Extract<keyof PluginApis, string>>(
+  plugins: readonly Plugin[],
+  consumer: Plugin,
+  name: Name,
+): PluginApis[Name] | undefined {
+  if (!consumer.optionalDependencies?.includes(name)) {
+    throw new Error(`plugin "${consumer.name}" looks for the api of plugin "${name}" without listing "${name}" in its \`optionalDependencies\``);
+  }
+  const provider = plugins.find((plugin) => plugin.name === name);
+  // The provider declares this type for its name in `PluginApis`.
+  return provider?.api as PluginApis[Name] | undefined;
+}
+
 /** `consumer`'s view of the `api` of plugin `name`: only a declared dependency, and only one that exposes an api. */
 export function dependencyApi<Name extends Extract<keyof PluginApis, string>>(plugins: readonly Plugin[], consumer: Plugin, name: Name): PluginApis[Name] {
   if (!consumer.dependencies?.includes(name)) {

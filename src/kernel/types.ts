@@ -4,7 +4,7 @@ import type { Message, MessagesRequest, StreamEvent, Usage } from '../anthropic/
 import type { ProxyError } from '../errors.js';
 import type { TapOnlyHooks } from './hooks.js';
 import type { Logger } from '../logger.js';
-import type { Backend, BackendRegistry, HealthState, ProviderRegistry } from '../backends/types.js';
+import type { Backend, BackendRegistry, HealthState, ProviderRegistry, QuotaReport } from '../backends/types.js';
 
 export type * from '../backends/types.js';
 
@@ -49,6 +49,8 @@ export interface ProxyContext {
   readonly log: Logger;
   route?: RouteDecision;
   cache: { status: CacheStatus; tier?: string; ageSeconds?: number };
+  /** What the upstream's response said of the backend's rate limits; set by the provider, read by the rate-limit advisor. */
+  quota?: QuotaReport;
   /** Extra response headers plugins want sent (e.g. `x-llm-proxy-cache`). */
   readonly responseHeaders: Record<string, string>;
   readonly state: ContextState;
@@ -136,12 +138,16 @@ export interface PluginApi {
    * both plugins, when the name is not in `dependencies` or that plugin exposes no api.
    */
   getApi<Name extends Extract<keyof PluginApis, string>>(name: Name): PluginApis[Name];
+  /** The `api` of a plugin this one lists in `optionalDependencies`, or undefined when that plugin is not in the config. */
+  findApi<Name extends Extract<keyof PluginApis, string>>(name: Name): PluginApis[Name] | undefined;
 }
 
 export interface Plugin {
   name: string;
   enforce?: 'pre' | 'post';
   dependencies?: string[];
+  /** Plugins this one uses when they are in the config (`findApi`); boot does not fail without them. */
+  optionalDependencies?: string[];
   /** Values this plugin holds that must never appear in output (passwords, keys): masked in responses, health, status and logs. */
   secrets?: readonly string[];
   /** What this plugin offers the plugins that depend on it; its type is the one it adds to `PluginApis` under its name. */

@@ -12,6 +12,7 @@ import type { Plugin } from '../kernel/types.js';
 import { VERSION } from '../version.js';
 import { cerebras, type CerebrasPluginOptions } from '../../plugins/cerebras/index.js';
 import { OLLAMA_URL, ollama, type OllamaPluginOptions } from '../../plugins/ollama/index.js';
+import { rateLimitAdvisor, type RateLimitAdvisorOptions } from '../../plugins/rate-limit-advisor/index.js';
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
@@ -53,6 +54,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   ollama: { always: () => ollama(), named: (options) => ollama(options as OllamaPluginOptions) },
   'default-router': { always: () => defaultRouter() },
   'failure-advice': { always: () => failureAdvice(), named: (options) => failureAdvice(options as FailureAdviceOptions) },
+  'rate-limit-advisor': { always: () => rateLimitAdvisor(), named: (options) => rateLimitAdvisor(options as RateLimitAdvisorOptions) },
   cache: { always: () => cache(), named: (options) => cache(options as CachePluginOptions) },
   'memory-cache': { always: () => memoryCache(), named: (options) => memoryCache(options as MemoryCacheOptions) },
   // Loaded on demand: only configs that use Redis load ioredis.

@@ -1,7 +1,9 @@
 import type { ErrorType } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
 import type { UpstreamResponse } from './http-client.js';
+import { parseRateLimitHeaders } from './rate-limit-headers.js';
 import { readBounded } from './read-bounded.js';
+import { parseRetryAfter } from './retry-after.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_MESSAGE = 500;
@@ -35,6 +37,8 @@ interface ParsedError {
  * with its own text, so the backend's key and URL problems are a 502 (the proxy's credentials and
  * configuration, not the client's) and a model or size problem is a 400.
  */
+export { parseDuration, parseRetryAfter } from './retry-after.js';
+
 export async function errorFromUpstream(
   res: UpstreamResponse,
   opts: { backend: string; format: 'openai' | 'anthropic' },
@@ -43,13 +47,21 @@ export async function errorFromUpstream(
   const status = res.status;
   // Rate-limit reset headers come with every answer; they say when to retry only when limited.
   // (Claude Code waits at least `retry-after` before each retry: 12 s on a 500 before this.)
-  const retryAfter = parseRetryAfter(res.headers, { resets: status === 429 || status === 503 || status === 529 });
+  let retryAfter = parseRetryAfter(res.headers, { resets: status === 429 || status === 503 || status === 529 });
   let { type, proxyStatus, recommendations, retryable } = classify(status, `${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`);
+  // A used-up daily limit: its true reset, hours away, so that Claude Code (which waits at most
+  // 60 s for a retry-after) stops at once instead of retrying into the same wall.
+  const daily = status === 429 ? usedUpDailyLimit(opts.backend, res.headers) : undefined;
+  if (daily !== undefined) {
+    retryable = false;
+    retryAfter = daily;
+    recommendations = ['the daily quota is used up: waiting will not help today; switch to another backend until it resets'];
+  }
   if (opts.format === 'anthropic' && parsed.type && ERROR_TYPES.has(parsed.type) && parsed.type !== 'api_error') {
     if (parsed.type === 'overloaded_error') [type, proxyStatus, retryable] = ['overloaded_error', 529, true];
     else if (proxyStatus === status) type = parsed.type as ErrorType;
   }
-  if (type === 'rate_limit_error' && retryAfter !== undefined) {
+  if (type === 'rate_limit_error' && retryAfter !== undefined && daily === undefined) {
     recommendations = [`wait ${retryAfter} s before retrying`, ...recommendations];
   }
 
@@ -65,6 +77,15 @@ export async function errorFromUpstream(
     ...(retryable === undefined ? {} : { retryable }),
     ...(retryAfter === undefined ? {} : { retryAfter }),
   });
+}
+
+/** Seconds until a used-up per-day limit resets, when the headers report one. */
+function usedUpDailyLimit(backend: string, headers: UpstreamResponse['headers']): number | undefined {
+  const now = Date.now();
+  const limit = parseRateLimitHeaders(backend, 429, headers, now)?.limits.find(
+    (l) => l.window === 'day' && l.remaining === 0 && l.resetAt !== undefined && l.resetAt > now,
+  );
+  return limit?.resetAt === undefined ? undefined : Math.ceil((limit.resetAt - now) / 1000);
 }
 
 interface Classified {
@@ -192,51 +213,3 @@ function clip(text: string): string {
   return flat.length > MAX_MESSAGE ? `${flat.slice(0, MAX_MESSAGE)}…` : flat;
 }
 
-const RESET_HEADER = /^x-ratelimit-reset(-[a-z0-9-]+)?$/;
-
-/**
- * Seconds to wait, rounded up: `retry-after` (seconds or HTTP-date), `retry-after-ms`, else (unless
- * `resets: false`) the `x-ratelimit-reset-*` headers (seconds or durations like `1m30s`). When
- * several reset headers are present, the longest among the exhausted ones
- * (`x-ratelimit-remaining-*: 0`) wins, else the shortest.
- */
-export function parseRetryAfter(headers: Record<string, string | undefined>, opts: { resets?: boolean } = {}): number | undefined {
-  const lower: Record<string, string> = {};
-  for (const [key, value] of Object.entries(headers)) if (value !== undefined) lower[key.toLowerCase()] = value;
-
-  const retryAfter = lower['retry-after']?.trim();
-  if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.ceil(Number(retryAfter));
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date)) return Math.max(0, Math.ceil((date - Date.now()) / 1000));
-  }
-  const retryAfterMs = lower['retry-after-ms']?.trim();
-  if (retryAfterMs && /^\d+(\.\d+)?$/.test(retryAfterMs)) return Math.ceil(Number(retryAfterMs) / 1000);
-  if (opts.resets === false) return undefined;
-
-  const exhausted: number[] = [];
-  const all: number[] = [];
-  for (const [key, value] of Object.entries(lower)) {
-    if (!RESET_HEADER.test(key)) continue;
-    const seconds = parseDuration(value);
-    if (seconds === undefined) continue;
-    all.push(seconds);
-    if (lower[key.replace('-reset', '-remaining')]?.trim() === '0') exhausted.push(seconds);
-  }
-  const chosen = exhausted.length ? Math.max(...exhausted) : all.length ? Math.min(...all) : undefined;
-  return chosen === undefined ? undefined : Math.ceil(chosen);
-}
-
-const UNIT_SECONDS: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, 'µs': 1e-6, ns: 1e-9 };
-
-/** `"12"`, `"1.5"`, `"1m30s"`, `"6ms"`, `"2h0m0.5s"` -> seconds; anything else -> undefined. */
-export function parseDuration(text: string): number | undefined {
-  const input = text.trim();
-  if (/^\d+(\.\d+)?$/.test(input)) return Number(input);
-  if (!/^(\d+(\.\d+)?(h|ms|m|s|us|µs|ns))+$/.test(input)) return undefined;
-  let total = 0;
-  for (const match of input.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)) {
-    total += Number(match[1]) * (UNIT_SECONDS[match[2] ?? ''] ?? 0);
-  }
-  return total;
-}

@@ -137,4 +137,4 @@ export const statusJson = async (box: Sandbox): Promise<{ code: number | null; e
   const result = await run(box, ['status', '--json']);
   return { code: result.code, entries: JSON.parse(result.stdout) as StatusEntry[] };
 };
-export const COMMANDS = ['start', 'stop', 'status', 'setup', 'switch', 'env', 'code'] as const;
+export const COMMANDS = ['start', 'stop', 'status', 'recommend', 'setup', 'switch', 'env', 'code'] as const;

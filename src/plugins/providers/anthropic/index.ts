@@ -6,6 +6,7 @@ import { parseJSONEvents } from '../../../upstream/json-stream.js';
 import { readSSE } from '../../../upstream/sse-reader.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
 import { anthropicOptions, type AnthropicOptions } from './options.js';
+import { reportQuota } from '../../../upstream/rate-limit-headers.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
 import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
 
@@ -61,6 +62,7 @@ export class AnthropicBackend implements Backend {
       // A non-streaming answer only arrives once the whole generation is done.
       timeoutMs: call.stream ? undefined : 600_000,
     });
+    reportQuota(call.context, this.name, response);
     if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
     // Read by what arrived, not by what was asked: some servers stream regardless, or never do.
     const kind = bodyKind(response.headers['content-type']);

@@ -21,6 +21,7 @@ import { readSSE } from '../../../upstream/sse-reader.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
 import { openaiOptions, type OpenAIOptions } from './options.js';
+import { reportQuota } from '../../../upstream/rate-limit-headers.js';
 import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
 
 export interface OpenAIBackendOptions extends ModelMapping {
@@ -78,6 +79,7 @@ export class OpenAIBackend implements Backend {
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       signal: call.signal,
     });
+    reportQuota(call.context, this.name, response);
     this.#options.onResponse?.(response, call.context);
     if (response.status >= 400) {
       const error = await errorFromUpstream(response, { backend: this.name, format: 'openai' });
