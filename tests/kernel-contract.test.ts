@@ -95,6 +95,7 @@ describe('hook order', () => {
     const miss = await postMessages(px.url, ask('order'));
     expect(miss.status).toBe(200);
     expect(miss.headers.get('x-llm-proxy-cache')).toBe('miss');
+    expect(miss.headers.get('x-llm-proxy-backend')).toBe('canned');
     await until(() => calls.includes('respond'));
     expect(calls).toEqual([
       'request',

@@ -124,6 +124,10 @@ function warnIfShort(ctx: ProxyContext, quota: BackendQuota | undefined, maxToke
   } else {
     const left = tokensLeft(quota);
     if (left === undefined) return;
+    // The estimate counts string characters, never more than the body's bytes: a body that
+    // cannot come close is not walked (the ~100 KB of a Claude Code request).
+    const bytes = Number(ctx.headers['content-length']);
+    if (Number.isFinite(bytes) && left >= (maxTokens ?? 0) + Math.ceil(bytes / 4) + 1) return;
     const needed = estimateInputTokens(ctx.body) + (maxTokens ?? 0);
     if (needed <= left) return;
     warning = `backend "${backend}" has about ${left} tokens left in its current window; this request may need up to ${needed} (input estimate plus max_tokens)`;

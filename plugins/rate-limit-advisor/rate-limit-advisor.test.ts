@@ -75,6 +75,8 @@ describe('rate-limit-advisor with a Cerebras-speaking server (per-minute and per
     expect(res.status).toBe(429);
     // The true reset, hours away (Claude Code waits at most 60 s for a retry-after, so it stops at once), and no retry.
     expect(res.headers.get('retry-after')).toBe('30000');
+    // An error names the backend too, as every answer does.
+    expect(res.headers.get('x-llm-proxy-backend')).toBe('cloud');
     expect(res.headers.get('x-should-retry')).toBe('false');
     const message = (JSON.parse(res.text) as { error: { type: string; message: string } }).error;
     expect(message.type).toBe('rate_limit_error');
@@ -85,6 +87,7 @@ describe('rate-limit-advisor with a Cerebras-speaking server (per-minute and per
     // The next request is warned before it goes out.
     upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('lucky'), rateLimit: { remainingRequestsDay: 0, resetRequestsDay: 29_990 } });
     const next = await ask(px.url);
+    expect(next.headers.get('x-llm-proxy-backend')).toBe('cloud');
     expect(next.headers.get('x-llm-proxy-warning')).toMatch(/^backend "cloud" has used up its requests per day \(14400\); it resets at .* \(in 8 h 20 min\)$/);
   });
 });

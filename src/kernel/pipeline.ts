@@ -67,6 +67,8 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
     }
   } catch (thrown) {
     const error = toProxyError(thrown);
+    // The error mapper writes the answer; the headers plugins set (backend, warnings) go with it.
+    if (!koa.headerSent) koa.set(ctx.responseHeaders);
     outcome.error = error;
     outcome.status = error.status;
     await observeError(ctx, hooks, error);
@@ -121,6 +123,7 @@ async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<Provider
     });
   }
   ctx.route = route;
+  ctx.responseHeaders['x-llm-proxy-backend'] = route.backend.name;
   const hit = await hooks.cacheLookup.promise(ctx);
   if (hit) {
     ctx.cache = { status: hit.status, tier: hit.tier, ageSeconds: hit.ageSeconds };
