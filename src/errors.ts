@@ -15,6 +15,7 @@ const STATUS_BY_TYPE: Record<ErrorType, number> = {
 /** Every code the proxy and its first-party plugins give a failure, one per kind of failure. */
 export type ProxyErrorCode =
   | 'admin_forbidden'
+  | 'backend_unavailable'
   | 'client_closed'
   | 'internal_error'
   | 'invalid_base_url'

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
-import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';
+import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy, NO_CIRCUIT } from './support/proxy.js';
 import { freePort } from './support/free-port.js';
 
 const ok = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
@@ -23,7 +23,7 @@ describe('bad input gets Anthropic errors and the server keeps serving', () => {
   beforeAll(async () => {
     upstream = await startFakeUpstream();
     upstream.setFallback({ kind: 'openai-stream', chunks: openaiTextChunks('still here') });
-    px = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, server: { bodyLimit: '200kb' } });
+    px = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, server: { bodyLimit: '200kb' }, plugins: [NO_CIRCUIT] });
   });
   afterAll(async () => {
     await px.close();
@@ -81,6 +81,7 @@ describe('upstream faults', () => {
         dead: { type: 'openai', url: `http://127.0.0.1:${await freePort()}/v1`, apiKey: SECRET },
       },
       server: { firstByteTimeoutMs: 300, idleTimeoutMs: 300, pingIntervalMs: 0 },
+      plugins: [NO_CIRCUIT],
     });
   });
   afterAll(async () => {

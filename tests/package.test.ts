@@ -119,8 +119,13 @@ describe('the npm package', () => {
     expect(files).toContain('dist/src/index.d.ts');
     expect(files).toContain('dist/plugins/cerebras/index.js');
     expect(files).toContain('LICENSE');
-    expect(files.some((f) => f.startsWith('tests/') || f.startsWith('src/') || f.includes('node_modules'))).toBe(false);
-    expect(files.filter((f) => f.startsWith('plugins/') && !f.endsWith('README.md'))).toEqual([]);
+    expect(files.some((f) => f.startsWith('tests/') || f.includes('node_modules'))).toBe(false);
+    // Of the sources, only the plugins' READMEs, which the README links to.
+    expect(files.filter((f) => (f.startsWith('plugins/') || f.startsWith('src/')) && !f.endsWith('README.md'))).toEqual([]);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\((?!https?:|#)([^)#]+\.md)(?:#[^)]*)?\)/g)].map((m) => m[1]!);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(linked.filter((link) => !files.includes(link))).toEqual([]);
     expect(readFileSync(join(installed, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n\nCopyright \(c\) /);
   });
 

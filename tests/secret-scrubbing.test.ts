@@ -17,7 +17,7 @@ import { spawnCli, startCli, stopCli } from './support/cli-run.js';
 import { startEchoRedis, type EchoRedis } from './support/echo-redis.js';
 import { startEchoUpstream, type EchoMode, type EchoUpstream } from './support/echo-upstream.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
-import { postMessages, startProxy, type TestProxy } from './support/proxy.js';
+import { postMessages, startProxy, type TestProxy, NO_CIRCUIT } from './support/proxy.js';
 import { redisPresent, redisRequired, startRedis, type RedisServer } from './support/redis.js';
 
 // The test's own provider type, declared as a third-party provider declares its type.
@@ -144,7 +144,7 @@ describe('an upstream that echoes the key it received', () => {
             configured = '${ECHO_GPU_CREDENTIAL}';
           }
         }
-        const px = await startProxy({ backend: 'gpu', backends: { gpu: provider.backend(echo.url, configured) } as never }, { apiKey: 'client' });
+        const px = await startProxy({ backend: 'gpu', backends: { gpu: provider.backend(echo.url, configured) } as never, plugins: [NO_CIRCUIT] }, { apiKey: 'client' });
         try {
           const modes: EchoMode[] = ['json', 'text', 'html', 'header', ...(provider.anthropicFormat ? (['sse', 'sse-after-start'] as const) : [])];
           for (const mode of modes) {
@@ -181,7 +181,7 @@ describe('an upstream that echoes the key it received', () => {
 
   it('a URL credential (http://user:pass@host) is masked as the password and as the Basic header the upstream echoes', async () => {
     const url = echo.url.replace('http://', 'http://user:s3cretpass@');
-    const px = await startProxy({ backend: 'gpu', backends: { gpu: { type: 'openai', url: `${url}/v1`, model: 'm' } } }, { apiKey: 'client' });
+    const px = await startProxy({ backend: 'gpu', backends: { gpu: { type: 'openai', url: `${url}/v1`, model: 'm' } }, plugins: [NO_CIRCUIT] }, { apiKey: 'client' });
     try {
       echo.mode = 'json';
       echo.split = true;
@@ -226,7 +226,7 @@ describe('response headers set from upstream data', () => {
         );
       },
     };
-    px = await startProxy({ backend: 'gpu', backends: { gpu: { type: 'relaying', apiKey: CONFIG_KEY } }, plugins: [relaying] });
+    px = await startProxy({ backend: 'gpu', backends: { gpu: { type: 'relaying', apiKey: CONFIG_KEY } }, plugins: [relaying, NO_CIRCUIT] });
   });
   afterAll(async () => {
     await px.close();

@@ -21,6 +21,7 @@ import { memoryCache, type MemoryCacheOptions } from './memory-cache/index.js';
 import { anthropicProvider } from './providers/anthropic/index.js';
 import { clientAuth } from './request/client-auth/index.js';
 import { defaultRouter } from './request/default-router/index.js';
+import { backendHealth, type BackendHealthOptions } from './backend-health/index.js';
 import { failureAdvice, type FailureAdviceOptions } from './failure-advice/index.js';
 import { healthEndpoint } from './endpoints/health/index.js';
 import { modelsEndpoint } from './endpoints/models/index.js';
@@ -53,6 +54,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   cerebras: { always: () => cerebras(), named: (options) => cerebras(options as CerebrasPluginOptions) },
   ollama: { always: () => ollama(), named: (options) => ollama(options as OllamaPluginOptions) },
   'default-router': { always: () => defaultRouter() },
+  'backend-health': { always: () => backendHealth(), named: (options) => backendHealth(options as BackendHealthOptions) },
   'failure-advice': { always: () => failureAdvice(), named: (options) => failureAdvice(options as FailureAdviceOptions) },
   'rate-limit-advisor': { always: () => rateLimitAdvisor(), named: (options) => rateLimitAdvisor(options as RateLimitAdvisorOptions) },
   cache: { always: () => cache(), named: (options) => cache(options as CachePluginOptions) },

@@ -12,6 +12,12 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
+/**
+ * For tests that send one failure after another to a backend on purpose (fault mapping, secret
+ * scrubbing): its circuit would open and answer for it. backend-health has its own tests.
+ */
+export const NO_CIRCUIT = ['backend-health', { failureThreshold: 0, minRequests: 0 }] as const;
+
 /** A proxy on a free loopback port, logging into memory. */
 export async function startProxy(config: UserConfig, opts: { apiKey?: string } = {}): Promise<TestProxy> {
   const logs: string[] = [];

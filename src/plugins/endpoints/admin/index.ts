@@ -21,7 +21,10 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 export function adminEndpoint(options: { version: string }): Plugin {
   return {
     name: 'admin-endpoint',
-    apply({ router, backends, logger, status }) {
+    optionalDependencies: ['backend-health'],
+    apply(kernel) {
+      const { router, backends, logger, status } = kernel;
+      const monitor = kernel.findApi('backend-health');
       router.use('/_llm-proxy', async (koa, next) => {
         if (!LOOPBACK.test(koa.req.socket.remoteAddress ?? '')) {
           throw new ProxyError('The admin API only answers loopback clients.', { code: 'admin_forbidden', type: 'permission_error' });
@@ -38,7 +41,7 @@ export function adminEndpoint(options: { version: string }): Plugin {
           uptimeSeconds: Math.round(process.uptime()),
           active: backends.active,
           backends: described,
-          health: await checkHealth(backends, status),
+          health: await checkHealth(backends, status, monitor),
         };
         koa.body = report;
       });

@@ -1,28 +1,46 @@
-import type { BackendHealth, BackendRegistry, Plugin, StatusRegistry, StatusSection } from '../../../kernel/types.js';
+import type { BackendHealth, BackendRegistry, Plugin, PluginApis, StatusRegistry, StatusSection } from '../../../kernel/types.js';
+
+type HealthMonitor = PluginApis['backend-health'];
 
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   active: string;
-  backends: Record<string, BackendHealth & { type: string; active: boolean }>;
+  backends: Record<string, BackendHealth & { type: string; active: boolean; probeAgeSeconds?: number; circuit?: 'open' | 'half-open' }>;
   /** Sections plugins add (cache tiers, tunnels, savings). */
   plugins: Record<string, StatusSection>;
 }
 
 const HEALTH_TIMEOUT_MS = 5_000;
 
-/** Checks every backend at once, each bounded by a timeout. */
-export async function checkHealth(backends: BackendRegistry, sections: StatusRegistry): Promise<HealthReport> {
+/**
+ * Every backend's health: the last periodic probe and its age when backend-health runs probes,
+ * else a probe of each now (all at once, each bounded). A backend whose circuit is open is `down`
+ * whatever its probe says: the proxy is not sending it requests.
+ */
+export async function checkHealth(backends: BackendRegistry, sections: StatusRegistry, monitor?: HealthMonitor): Promise<HealthReport> {
   const plugins = sections.collect();
   const entries = await Promise.all(
     backends.names().map(async (name) => {
       const backend = backends.get(name)!;
-      const signal = AbortSignal.timeout(HEALTH_TIMEOUT_MS);
-      const health = await backend.health(signal).catch((error: unknown): BackendHealth => ({
-        status: 'down',
-        detail: error instanceof Error ? error.message : String(error),
-      }));
-      const { models: _models, ...rest } = health;
-      return [name, { ...rest, type: backend.type, active: name === backends.active }] as const;
+      const last = monitor?.periodic ? monitor.lastProbe(name) : undefined;
+      const health =
+        last ??
+        (await backend.health(AbortSignal.timeout(HEALTH_TIMEOUT_MS)).catch((error: unknown): BackendHealth => ({
+          status: 'down',
+          detail: error instanceof Error ? error.message : String(error),
+        })));
+      const { models: _models, at, ...rest } = health as BackendHealth & { at?: number };
+      const age = at === undefined ? {} : { probeAgeSeconds: Math.max(0, Math.round((Date.now() - at) / 1000)) };
+      const circuit = monitor?.circuit(name);
+      const open =
+        circuit && circuit.state !== 'closed'
+          ? {
+              status: 'down' as const,
+              circuit: circuit.state,
+              detail: `circuit ${circuit.state} after ${circuit.consecutiveFailures} failures${circuit.retryInSeconds !== undefined ? `, tried again in ${circuit.retryInSeconds} s` : ''}${circuit.lastFailure ? `; the last: ${circuit.lastFailure}` : ''}`,
+            }
+          : {};
+      return [name, { ...rest, ...age, ...open, type: backend.type, active: name === backends.active }] as const;
     }),
   );
   const report = Object.fromEntries(entries);
@@ -37,7 +55,10 @@ export async function checkHealth(backends: BackendRegistry, sections: StatusReg
 export function healthEndpoint(options: { version: string }): Plugin {
   return {
     name: 'health-endpoint',
-    apply({ router, backends, status }) {
+    optionalDependencies: ['backend-health'],
+    apply(kernel) {
+      const { router, backends, status } = kernel;
+      const monitor = kernel.findApi('backend-health');
       router.head('/', (koa) => {
         koa.status = 200;
       });
@@ -45,7 +66,7 @@ export function healthEndpoint(options: { version: string }): Plugin {
         koa.body = { name: 'llm-proxy', version: options.version, status: 'ok', active: backends.active };
       });
       router.get('/health', async (koa) => {
-        const report = await checkHealth(backends, status);
+        const report = await checkHealth(backends, status, monitor);
         koa.status = report.status === 'down' ? 503 : 200;
         koa.body = report;
       });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../anthropic/types.js';
 import { anthropicText, anthropicTextEvents, startFakeUpstream, type FakeUpstream, type Reply } from '../../../../tests/support/fake-upstream.js';
 import { ollamaLine, ollamaTextLines, startFakeOllama, type FakeOllama } from '../../../../tests/support/fake-ollama.js';
-import { parseSSE, postMessages, startProxy, type TestProxy } from '../../../../tests/support/proxy.js';
+import { parseSSE, postMessages, startProxy, type TestProxy, NO_CIRCUIT } from '../../../../tests/support/proxy.js';
 
 const ask = (text: string) => ({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user' as const, content: text }] });
 const WITHOUT_STOP: StreamEvent[] = anthropicTextEvents('The answer is forty', { pieces: 2 }).filter((event) => event.type !== 'message_stop');
@@ -77,7 +77,7 @@ describe('an Anthropic-format upstream that cuts, empties or disguises its answe
 
   beforeAll(async () => {
     upstream = await startFakeUpstream({ format: 'anthropic' });
-    px = await startProxy({ backend: 'claude', backends: { claude: { type: 'anthropic', url: upstream.url, apiKey: 'sk-ant-test-upstream' } } });
+    px = await startProxy({ backend: 'claude', backends: { claude: { type: 'anthropic', url: upstream.url, apiKey: 'sk-ant-test-upstream' } }, plugins: [NO_CIRCUIT] });
   });
   afterAll(async () => {
     await px.close();
@@ -148,7 +148,7 @@ describe('an Ollama stream without its final done line (Anthropic SDK)', () => {
 
   beforeAll(async () => {
     ollama = await startFakeOllama();
-    px = await startProxy({ backend: 'local', backends: { local: { type: 'ollama', url: ollama.url, model: 'qwen3-coder:30b' } } });
+    px = await startProxy({ backend: 'local', backends: { local: { type: 'ollama', url: ollama.url, model: 'qwen3-coder:30b' } }, plugins: [NO_CIRCUIT] });
   });
   afterAll(async () => {
     await px.close();

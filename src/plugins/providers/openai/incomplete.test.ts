@@ -6,7 +6,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream, type Reply } from '../../../../tests/support/fake-upstream.js';
-import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy } from '../../../../tests/support/proxy.js';
+import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy, NO_CIRCUIT } from '../../../../tests/support/proxy.js';
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null) => ({
   id: 'chatcmpl-1',
@@ -92,7 +92,7 @@ describe('an OpenAI-format upstream that cuts, empties or disguises its answer (
 
   beforeAll(async () => {
     upstream = await startFakeUpstream({ format: 'openai' });
-    px = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) } });
+    px = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, plugins: [NO_CIRCUIT] });
     sdk = px.client;
   });
   afterAll(async () => {

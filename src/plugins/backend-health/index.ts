@@ -1,0 +1,178 @@
+import { ProxyError } from '../../errors.js';
+import type { BackendHealth, BackendRegistry, Plugin } from '../../kernel/types.js';
+import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
+import { Breaker, type BreakerState } from './breaker.js';
+import { backendHealthOptions, type BackendHealthOptions, type BreakerSettings } from './options.js';
+
+export { backendHealthOptions, type BackendHealthOptions } from './options.js';
+export type { BreakerState } from './breaker.js';
+
+/** A probe's result and when it was taken. */
+export type ProbeResult = BackendHealth & { at: number };
+
+export interface CircuitState {
+  state: BreakerState;
+  consecutiveFailures: number;
+  /** While open: seconds until the proxy tries the backend again. */
+  retryInSeconds?: number;
+  lastFailure?: string;
+}
+
+/** What backend-health offers the plugins that depend on it (/health, the dashboard, failover). */
+export interface BackendHealthApi {
+  /** The backend's circuit, once a request to it failed. */
+  circuit(backend: string): CircuitState | undefined;
+  /** The last periodic probe, when probes run (`probeIntervalMs`). */
+  lastProbe(backend: string): ProbeResult | undefined;
+  /** Probes run on their own: /health reports the last one instead of probing. */
+  readonly periodic: boolean;
+}
+
+declare module '../../kernel/types.js' {
+  interface PluginApis {
+    'backend-health': BackendHealthApi;
+  }
+}
+
+/**
+ * Built-in: a circuit breaker per backend, fed by the outcome of every request, and optional
+ * periodic probes. While a backend's circuit is open its requests are answered at once (503,
+ * `retry-after` the rest of the cooldown) instead of waiting on a backend that fails; cache hits
+ * are still served. After the cooldown one probe decides.
+ */
+export function backendHealth(options: BackendHealthOptions = {}): Plugin {
+  const checked = parsePluginOptions('backend-health', backendHealthOptions, options);
+  const settings: BreakerSettings = {
+    failureThreshold: checked.failureThreshold ?? 5,
+    errorRatio: checked.errorRatio ?? 0.5,
+    windowMs: checked.windowMs ?? 60_000,
+    minRequests: checked.minRequests ?? 10,
+    cooldownMs: checked.cooldownMs ?? 15_000,
+  };
+  const probeIntervalMs = checked.probeIntervalMs ?? 0;
+  const probeTimeoutMs = checked.probeTimeoutMs ?? 5_000;
+  const breakers = new Map<string, Breaker>();
+  const probes = new Map<string, ProbeResult>();
+  const trials = new Map<string, Promise<boolean>>();
+  let backends: BackendRegistry | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const breakerOf = (name: string): Breaker => {
+    let breaker = breakers.get(name);
+    if (!breaker) breakers.set(name, (breaker = new Breaker(settings)));
+    return breaker;
+  };
+  const probe = async (name: string): Promise<ProbeResult> => {
+    const result = { ...(await probeOnce(backends, name, probeTimeoutMs)), at: Date.now() };
+    probes.set(name, result);
+    return result;
+  };
+  // One trial per backend at a time; the requests that arrive meanwhile wait for its verdict.
+  const trial = (name: string): Promise<boolean> => {
+    const running = trials.get(name);
+    if (running) return running;
+    const breaker = breakerOf(name);
+    breaker.halfOpen();
+    const verdict = probe(name).then((result) => {
+      if (result.status === 'down') breaker.failure(`probe: ${result.detail ?? 'down'}`);
+      else breaker.success();
+      return result.status !== 'down';
+    });
+    trials.set(name, verdict);
+    void verdict.finally(() => trials.delete(name));
+    return verdict;
+  };
+
+  const api: BackendHealthApi = {
+    circuit(name) {
+      const breaker = breakers.get(name);
+      if (!breaker) return undefined;
+      const wait = breaker.waitMs();
+      return {
+        state: breaker.state,
+        consecutiveFailures: breaker.consecutiveFailures,
+        ...(breaker.state === 'open' ? { retryInSeconds: Math.ceil(wait / 1000) } : {}),
+        ...(breaker.lastFailure ? { lastFailure: breaker.lastFailure } : {}),
+      };
+    },
+    lastProbe: (name) => probes.get(name),
+    periodic: probeIntervalMs > 0,
+  };
+
+  return {
+    name: 'backend-health',
+    api,
+    apply(kernel) {
+      backends = kernel.backends;
+      kernel.hooks.transform.tapPromise({ name: 'backend-health', stage: -200 }, async (exchange, ctx) => {
+        if (exchange.phase !== 'request' || !ctx.route) return exchange;
+        const name = ctx.route.backend.name;
+        const breaker = breakers.get(name);
+        if (!breaker || breaker.state === 'closed') return exchange;
+        if (breaker.waitMs() === 0 && (await trial(name))) return exchange;
+        throw unavailable(name, breaker);
+      });
+      kernel.hooks.respond.tap('backend-health', (ctx, outcome) => {
+        // A hit never reached the backend; a refusal of this plugin's own says nothing new.
+        if (ctx.cache.status === 'hit' || ctx.cache.status === 'semantic-hit') return;
+        const name = outcome.backend ?? ctx.route?.backend.name;
+        if (name === undefined) return;
+        const { error } = outcome;
+        if (!error) {
+          if (outcome.complete) breakers.get(name)?.success();
+          return;
+        }
+        if (error.backend === name && error.status >= 500 && error.code !== 'backend_unavailable' && error.code !== 'client_closed') {
+          breakerOf(name).failure(error.message.slice(0, 300));
+        }
+      });
+    },
+    ready() {
+      if (probeIntervalMs === 0 || !backends) return;
+      const registry = backends;
+      const round = () => {
+        for (const name of registry.names()) {
+          const breaker = breakers.get(name);
+          if (breaker && breaker.state !== 'closed' && breaker.waitMs() === 0) void trial(name);
+          else if (!breaker || breaker.state === 'closed') void probe(name);
+        }
+      };
+      round();
+      timer = setInterval(round, probeIntervalMs);
+      timer.unref();
+    },
+    close() {
+      clearInterval(timer);
+    },
+  };
+}
+
+function unavailable(name: string, breaker: Breaker): ProxyError {
+  const seconds = Math.max(1, Math.ceil(breaker.waitMs() / 1000));
+  const why = breaker.lastFailure ? `; the last: ${breaker.lastFailure}` : '';
+  return new ProxyError(
+    `backend "${name}" is failing, so the proxy is not sending it requests for ${seconds} s (circuit open after ${breaker.consecutiveFailures} failures${why})`,
+    { code: 'backend_unavailable', type: 'api_error', status: 503, backend: name, retryable: true, retryAfter: seconds },
+  );
+}
+
+/** The backend's own health check, bounded even when it ignores its signal; never throws. */
+async function probeOnce(backends: BackendRegistry | undefined, name: string, timeoutMs: number): Promise<BackendHealth> {
+  const backend = backends?.get(name);
+  if (!backend) return { status: 'down', detail: `no backend named "${name}"` };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<BackendHealth>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'down', detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
+  });
+  const started = Date.now();
+  const checked = backend
+    .health(AbortSignal.timeout(timeoutMs))
+    .catch((error: unknown): BackendHealth => ({ status: 'down', latencyMs: Date.now() - started, detail: error instanceof Error ? error.message : String(error) }));
+  try {
+    return await Promise.race([checked, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export default backendHealth;
