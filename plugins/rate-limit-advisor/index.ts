@@ -41,9 +41,12 @@ export function rateLimitAdvisor(options: RateLimitAdvisorOptions = {}): Plugin 
   const book = new QuotaBook();
   let shared: SharedStore | undefined;
   let sync: NodeJS.Timeout | undefined;
+  // The error and respond taps both see a failed request's report: it counts once.
+  const recorded = new WeakSet<QuotaReport>();
   const record = (ctx: ProxyContext) => {
     const report = ctx.quota;
-    if (!report || book.snapshot(report.backend)?.observedAt === report.observedAt) return;
+    if (!report || recorded.has(report)) return;
+    recorded.add(report);
     book.record(report);
     if (shared) void share(shared, book, report.backend);
   };
