@@ -2,6 +2,15 @@ import type { BreakerSettings } from './options.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
+/** A circuit as it is shared between proxies (through redis-cache's shared store). */
+export interface SharedCircuit {
+  state: 'closed' | 'open';
+  changedAt: number;
+  consecutiveFailures: number;
+  openedAt?: number;
+  lastFailure?: string;
+}
+
 /**
  * One backend's circuit: closed while it answers; open after `failureThreshold` failures in a row
  * or a share of `errorRatio` failures over `windowMs`; after `cooldownMs` one trial (a probe)
@@ -12,6 +21,8 @@ export class Breaker {
   consecutiveFailures = 0;
   openedAt: number | undefined;
   lastFailure: string | undefined;
+  /** When it last opened or closed, epoch ms (0: never). */
+  changedAt = 0;
   readonly #outcomes: Array<{ at: number; ok: boolean }> = [];
 
   constructor(private readonly settings: BreakerSettings) {}
@@ -22,6 +33,7 @@ export class Breaker {
     if (this.state !== 'closed') {
       this.state = 'closed';
       this.openedAt = undefined;
+      this.changedAt = now;
       this.#outcomes.length = 0;
     }
   }
@@ -33,12 +45,40 @@ export class Breaker {
     if (this.state === 'half-open' || (this.state === 'closed' && this.#tripped())) {
       this.state = 'open';
       this.openedAt = now;
+      this.changedAt = now;
     }
   }
 
   /** Milliseconds an open circuit still answers at once (0: time for a trial). */
   waitMs(now = Date.now()): number {
     return this.state === 'open' && this.openedAt !== undefined ? Math.max(0, this.openedAt + this.settings.cooldownMs - now) : 0;
+  }
+
+  /** What another proxy in front of the same backend found, when it is newer than what this one knows. */
+  adopt(remote: SharedCircuit): boolean {
+    if (remote.changedAt <= this.changedAt) return false;
+    this.changedAt = remote.changedAt;
+    this.consecutiveFailures = remote.consecutiveFailures;
+    this.lastFailure = remote.lastFailure;
+    if (remote.state === 'closed') {
+      this.state = 'closed';
+      this.openedAt = undefined;
+    } else {
+      this.state = 'open';
+      this.openedAt = remote.openedAt ?? remote.changedAt;
+    }
+    return true;
+  }
+
+  /** This circuit as other proxies read it. */
+  shared(): SharedCircuit {
+    return {
+      state: this.state === 'closed' ? 'closed' : 'open',
+      changedAt: this.changedAt,
+      consecutiveFailures: this.consecutiveFailures,
+      ...(this.openedAt !== undefined ? { openedAt: this.openedAt } : {}),
+      ...(this.lastFailure !== undefined ? { lastFailure: this.lastFailure } : {}),
+    };
   }
 
   /** The cooldown is over: the next trial decides. */

@@ -1,7 +1,8 @@
 import { ProxyError } from '../../errors.js';
-import type { BackendHealth, BackendRegistry, Plugin } from '../../kernel/types.js';
+import { isRecord } from '../../config/is-record.js';
+import type { BackendHealth, BackendRegistry, Plugin, PluginApis } from '../../kernel/types.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
-import { Breaker, type BreakerState } from './breaker.js';
+import { Breaker, type BreakerState, type SharedCircuit } from './breaker.js';
 import { backendHealthOptions, type BackendHealthOptions, type BreakerSettings } from './options.js';
 
 export { backendHealthOptions, type BackendHealthOptions } from './options.js';
@@ -51,7 +52,17 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
   };
   const probeIntervalMs = checked.probeIntervalMs ?? 0;
   const probeTimeoutMs = checked.probeTimeoutMs ?? 5_000;
+  const syncIntervalMs = checked.syncIntervalMs ?? 2_000;
   const breakers = new Map<string, Breaker>();
+  let shared: SharedStore | undefined;
+  let sync: NodeJS.Timeout | undefined;
+  /** Runs `change` on the backend's breaker and tells the other proxies when it opened or closed. */
+  const update = (name: string, change: (breaker: Breaker) => void): void => {
+    const breaker = breakerOf(name);
+    const before = breaker.changedAt;
+    change(breaker);
+    if (shared && breaker.changedAt !== before) void shared.set(`circuit:${name}`, JSON.stringify(breaker.shared()), 86_400);
+  };
   const probes = new Map<string, ProbeResult>();
   const trials = new Map<string, Promise<boolean>>();
   let backends: BackendRegistry | undefined;
@@ -71,11 +82,9 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
   const trial = (name: string): Promise<boolean> => {
     const running = trials.get(name);
     if (running) return running;
-    const breaker = breakerOf(name);
-    breaker.halfOpen();
+    breakerOf(name).halfOpen();
     const verdict = probe(name).then((result) => {
-      if (result.status === 'down') breaker.failure(`probe: ${result.detail ?? 'down'}`);
-      else breaker.success();
+      update(name, (breaker) => (result.status === 'down' ? breaker.failure(`probe: ${result.detail ?? 'down'}`) : breaker.success()));
       return result.status !== 'down';
     });
     trials.set(name, verdict);
@@ -101,9 +110,24 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
 
   return {
     name: 'backend-health',
+    optionalDependencies: ['redis-cache'],
     api,
     apply(kernel) {
       backends = kernel.backends;
+      const registry = kernel.backends;
+      shared = kernel.findApi('redis-cache')?.shared;
+      const store = shared;
+      if (store) {
+        // Circuits other proxies in front of the same backends opened or closed; the newer change wins.
+        const pull = async () => {
+          for (const name of registry.names()) {
+            const remote = parseShared(await store.get(`circuit:${name}`));
+            if (remote) breakerOf(name).adopt(remote);
+          }
+        };
+        sync = setInterval(() => void pull(), syncIntervalMs);
+        sync.unref();
+      }
       kernel.hooks.transform.tapPromise({ name: 'backend-health', stage: -200 }, async (exchange, ctx) => {
         if (exchange.phase !== 'request' || !ctx.route) return exchange;
         const name = ctx.route.backend.name;
@@ -119,11 +143,11 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
         if (name === undefined) return;
         const { error } = outcome;
         if (!error) {
-          if (outcome.complete) breakers.get(name)?.success();
+          if (outcome.complete && breakers.has(name)) update(name, (breaker) => breaker.success());
           return;
         }
         if (error.backend === name && error.status >= 500 && error.code !== 'backend_unavailable' && error.code !== 'client_closed') {
-          breakerOf(name).failure(error.message.slice(0, 300));
+          update(name, (breaker) => breaker.failure(error.message.slice(0, 300)));
         }
       });
     },
@@ -143,8 +167,30 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
     },
     close() {
       clearInterval(timer);
+      clearInterval(sync);
     },
   };
+}
+
+type SharedStore = PluginApis['redis-cache']['shared'];
+
+/** A circuit another proxy shared, if it reads as one. */
+function parseShared(text: string | undefined): SharedCircuit | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isRecord(value) || (value.state !== 'open' && value.state !== 'closed')) return undefined;
+    if (typeof value.changedAt !== 'number' || typeof value.consecutiveFailures !== 'number') return undefined;
+    return {
+      state: value.state,
+      changedAt: value.changedAt,
+      consecutiveFailures: value.consecutiveFailures,
+      ...(typeof value.openedAt === 'number' ? { openedAt: value.openedAt } : {}),
+      ...(typeof value.lastFailure === 'string' ? { lastFailure: value.lastFailure } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 function unavailable(name: string, breaker: Breaker): ProxyError {

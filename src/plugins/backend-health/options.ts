@@ -17,6 +17,8 @@ export const backendHealthOptions = z.strictObject({
   cooldownMs: positiveNumberOption.optional(),
   /** Probe every backend this often, ms, and have /health report the last probe; 0 (default): no periodic probes, /health probes when asked. */
   probeIntervalMs: wholeNumber.optional(),
+  /** With the redis-cache plugin: how often circuits other proxies opened or closed are read from Redis, ms. Default 2000. */
+  syncIntervalMs: positiveNumberOption.optional(),
   /** Each probe's bound, ms. Default 5000. */
   probeTimeoutMs: positiveNumberOption.optional(),
 });
