@@ -33,6 +33,9 @@ export { secretValuesIn, urlCredentials } from './secrets/collect.js';
 // Rate limits: a response's limit headers as one QuotaReport (`ctx.quota`, read by the rate-limit advisor).
 export { parseRateLimitHeaders, reportQuota } from './upstream/rate-limit-headers.js';
 
+// A wait as a person reads it (`9 h 10 min`), for messages.
+export { formatWait } from './plugin-kit/format-wait.js';
+
 // Models: mapping the model a client asks for to an upstream one.
 export { createModelResolver, globToRegExp, isClaudeModel, mappedModel, modelIds } from './plugin-kit/model-mapping.js';
 

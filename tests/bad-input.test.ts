@@ -2,14 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../src/http/body.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 import { fixturesPresent, fixturesRequired, loadFixture } from './support/fixtures.js';
-import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';
+import { openaiBackend, parseSSE, postMessages, startProxy, type ErrorJson, type TestProxy } from './support/proxy.js';
 import { rawRequest, type RawExchange } from './support/raw-client.js';
-
-interface ErrorJson {
-  type: string;
-  error: { type: string; message: string };
-  request_id: string;
-}
 
 const ok = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
 const KEY = 'client-key-for-tests';

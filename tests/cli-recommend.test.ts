@@ -73,6 +73,20 @@ describe('llm-proxy recommend', () => {
     // No proxy to switch: the command starts one on it.
     expect(result.stdout).toMatch(/^ {2}LLM_BACKEND=local llm-proxy start$/m);
 
+    // A probe's detail quotes the backend's answer; one that echoes the key is shown without it.
+    const KEY = 'sk-test-RECOMMEND-PROBE-0123456789';
+    const echo = await startFakeUpstream({ format: 'openai' });
+    echo.setModelsReply({ kind: 'error', status: 401, message: `Incorrect API key provided: ${KEY}` });
+    try {
+      const keyed = sandbox({ backend: 'gpu', backends: { gpu: { type: 'openai', url: `${echo.url}/v1`, apiKey: KEY, model: 'm' }, local: scripted('local') } });
+      const shown = await run(keyed, ['recommend', '--json']);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(JSON.parse(shown.stdout).backends[0]).toMatchObject({ name: 'gpu', health: 'down', detail: expect.stringContaining('Incorrect API key provided: [redacted]') });
+      expect(shown.stdout + shown.stderr).not.toContain(KEY);
+    } finally {
+      await echo.close();
+    }
+
     const none = sandbox({ backend: 'gpu', backends: { gpu: { type: 'openai', url: `http://127.0.0.1:${closed}/v1`, model: 'm' } } });
     const down = await run(none, ['recommend', '--json']);
     expect(down.code).toBe(4);

@@ -1,18 +1,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
-import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy, NO_CIRCUIT } from './support/proxy.js';
+import { openaiBackend, parseSSE, postMessages, startProxy, type TestProxy, NO_CIRCUIT, parseError } from './support/proxy.js';
 import { freePort } from './support/free-port.js';
 
 const ok = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
-
-interface ErrorJson {
-  type: string;
-  error: { type: string; message: string };
-  request_id: string;
-}
-
-const parseError = (text: string): ErrorJson => JSON.parse(text) as ErrorJson;
 
 // The request's shape (model, max_tokens, messages, tool_choice, unknown fields) is the
 // request-validation plugin's: src/plugins/request/validation/validation.test.ts; an unknown

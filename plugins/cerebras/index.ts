@@ -1,4 +1,5 @@
 import {
+  formatWait,
   OpenAIBackend,
   openAIBaseUrl,
   parsePluginOptions,
@@ -112,7 +113,7 @@ async function refineCerebrasError(
   if (error.type === 'rate_limit_error') {
     // The daily request budget resets hours from now: retrying cannot help. A per-minute one can.
     const daily = error.retryable === false || (quota !== undefined && quota.requests?.remaining === 0 && Date.now() - quota.observedAt < 5_000);
-    const wait = error.retryAfter !== undefined ? `wait ${waitText(error.retryAfter)}` : 'wait for the quota to reset';
+    const wait = error.retryAfter !== undefined ? `wait ${formatWait(error.retryAfter)}` : 'wait for the quota to reset';
     return new ProxyError(`Cerebras ${daily ? 'daily quota exhausted' : 'per-minute limit reached'}: ${error.message}`, {
       ...fields(error),
       retryable: !daily,
@@ -122,13 +123,6 @@ async function refineCerebrasError(
   return error;
 }
 
-/** `42 s`, `12 min`, `9 h 10 min`. */
-function waitText(seconds: number): string {
-  const s = Math.ceil(seconds);
-  if (s < 120) return `${s} s`;
-  const minutes = Math.ceil(s / 60);
-  return minutes < 120 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-}
 
 const fields = (error: ProxyError) => ({
   code: error.code,

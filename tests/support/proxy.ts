@@ -18,6 +18,15 @@ export interface TestProxy {
  */
 export const NO_CIRCUIT = ['backend-health', { failureThreshold: 0, minRequests: 0 }] as const;
 
+/** An Anthropic error body as the proxy writes it. */
+export interface ErrorJson {
+  type: string;
+  error: { type: string; message: string };
+  request_id: string;
+}
+
+export const parseError = (text: string): ErrorJson => JSON.parse(text) as ErrorJson;
+
 /** A proxy on a free loopback port, logging into memory. */
 export async function startProxy(config: UserConfig, opts: { apiKey?: string } = {}): Promise<TestProxy> {
   const logs: string[] = [];

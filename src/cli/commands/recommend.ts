@@ -1,7 +1,9 @@
 import pc from 'picocolors';
 import type { StatusSection } from '../../kernel/types.js';
 import { createProxy } from '../../proxy.js';
-import { fetchStatus } from '../admin-client.js';
+import { SecretScrubber } from '../../secrets/scrubber.js';
+import { secretsOf } from '../claude-env.js';
+import { CliError } from '../errors.js';
 import { listInstances, selectInstance } from '../instances.js';
 import { loadCliConfig } from '../load-config.js';
 import { parseFixedPort, stringOption } from '../options.js';
@@ -9,6 +11,7 @@ import { llmProxyHome, workspaceDir } from '../paths.js';
 import { recommend, type BackendView, type Recommendation } from '../recommend.js';
 import { STATUS_EXIT } from '../status-exit.js';
 import { HEALTH_MARK, out } from '../ui.js';
+import { statusOf, type InstanceStatus } from './status.js';
 
 export interface RecommendOptions {
   json?: boolean;
@@ -24,25 +27,29 @@ export async function recommendCommand(options: RecommendOptions): Promise<numbe
   const home = llmProxyHome();
   const workspace = workspaceDir(stringOption(options.workspace, '--workspace'));
   const instance = selectInstance(await listInstances(home), { workspace, port: parseFixedPort(options.port), fallbackToOnly: true });
-  const result = instance ? fromRunning(await fetchStatus(instance, { home })) : await fromProbes(workspace, home, stringOption(options.config, '--config'));
+  const result = instance ? fromRunning(await statusOf(instance, home)) : await fromProbes(workspace, home, stringOption(options.config, '--config'));
   if (options.json) out(JSON.stringify(result, null, 2));
   else print(result);
   return result.use === undefined ? STATUS_EXIT.backendDown : STATUS_EXIT.ok;
 }
 
-function fromRunning(report: Awaited<ReturnType<typeof fetchStatus>>): Recommendation {
-  const limits = report.health.plugins['rate-limits'];
-  const views = Object.keys(report.backends).map((name): BackendView => {
-    const health = report.health.backends[name];
-    return {
-      name,
-      active: name === report.active,
-      health: health?.status ?? 'unknown',
-      ...(health?.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
-      ...(health?.detail ? { detail: health.detail } : {}),
-      ...quotaOf(limits, name),
-    };
-  });
+function fromRunning(status: InstanceStatus): Recommendation {
+  if (!status.reachable) {
+    throw new CliError(`the llm-proxy at ${status.url} does not answer: ${status.error ?? 'no answer'}`, {
+      hints: ['`llm-proxy status` shows the running proxies; stop it and start it again'],
+    });
+  }
+  const limits = status.plugins?.['rate-limits'];
+  const views = (status.backends ?? []).map(
+    (b): BackendView => ({
+      name: b.name,
+      active: b.active,
+      health: b.health,
+      ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs } : {}),
+      ...(b.detail ? { detail: b.detail } : {}),
+      ...quotaOf(limits, b.name),
+    }),
+  );
   return recommend('running proxy', views);
 }
 
@@ -72,7 +79,8 @@ async function fromProbes(workspace: string, home: string, configFile: string | 
         };
       }),
     );
-    return recommend('probes', views);
+    // A probe's detail quotes the backend's answer, which may echo the key it was sent.
+    return new SecretScrubber(secretsOf(config)).value(recommend('probes', views));
   } finally {
     await proxy.close();
   }

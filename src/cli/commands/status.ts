@@ -80,7 +80,8 @@ async function redacted(status: InstanceStatus, instance: InstanceRecord, home: 
   return new SecretScrubber(config ? secretsOf(config) : environmentSecrets()).value(status);
 }
 
-async function statusOf(instance: InstanceRecord, home: string): Promise<InstanceStatus> {
+/** One running proxy's state, from its admin API, with every secret its config and this environment know masked. */
+export async function statusOf(instance: InstanceRecord, home: string): Promise<InstanceStatus> {
   try {
     const report = await fetchStatus(instance, { home });
     return redacted({

@@ -8,7 +8,6 @@ export interface SharedCircuit {
   changedAt: number;
   consecutiveFailures: number;
   openedAt?: number;
-  lastFailure?: string;
 }
 
 /**
@@ -59,7 +58,7 @@ export class Breaker {
     if (remote.changedAt <= this.changedAt) return false;
     this.changedAt = remote.changedAt;
     this.consecutiveFailures = remote.consecutiveFailures;
-    this.lastFailure = remote.lastFailure;
+    this.lastFailure = remote.state === 'open' ? 'reported by another proxy in front of this backend' : undefined;
     if (remote.state === 'closed') {
       this.state = 'closed';
       this.openedAt = undefined;
@@ -70,14 +69,16 @@ export class Breaker {
     return true;
   }
 
-  /** This circuit as other proxies read it. */
+  /**
+   * This circuit as other proxies read it. Without the last failure: that is upstream text,
+   * which may quote the key the backend was sent, and Redis is not a place for it.
+   */
   shared(): SharedCircuit {
     return {
       state: this.state === 'closed' ? 'closed' : 'open',
       changedAt: this.changedAt,
       consecutiveFailures: this.consecutiveFailures,
       ...(this.openedAt !== undefined ? { openedAt: this.openedAt } : {}),
-      ...(this.lastFailure !== undefined ? { lastFailure: this.lastFailure } : {}),
     };
   }
 

@@ -2,6 +2,7 @@ import { ProxyError } from '../../errors.js';
 import { isRecord } from '../../config/is-record.js';
 import type { BackendHealth, BackendRegistry, Plugin, PluginApis } from '../../kernel/types.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
+import { probeBackend } from '../../plugin-kit/probe.js';
 import { Breaker, type BreakerState, type SharedCircuit } from './breaker.js';
 import { backendHealthOptions, type BackendHealthOptions, type BreakerSettings } from './options.js';
 
@@ -186,7 +187,6 @@ function parseShared(text: string | undefined): SharedCircuit | undefined {
       changedAt: value.changedAt,
       consecutiveFailures: value.consecutiveFailures,
       ...(typeof value.openedAt === 'number' ? { openedAt: value.openedAt } : {}),
-      ...(typeof value.lastFailure === 'string' ? { lastFailure: value.lastFailure } : {}),
     };
   } catch {
     return undefined;
@@ -202,23 +202,10 @@ function unavailable(name: string, breaker: Breaker): ProxyError {
   );
 }
 
-/** The backend's own health check, bounded even when it ignores its signal; never throws. */
-async function probeOnce(backends: BackendRegistry | undefined, name: string, timeoutMs: number): Promise<BackendHealth> {
+/** The backend's probe, or `down` for a name no backend has. */
+function probeOnce(backends: BackendRegistry | undefined, name: string, timeoutMs: number): Promise<BackendHealth> {
   const backend = backends?.get(name);
-  if (!backend) return { status: 'down', detail: `no backend named "${name}"` };
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<BackendHealth>((resolve) => {
-    timer = setTimeout(() => resolve({ status: 'down', detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
-  });
-  const started = Date.now();
-  const checked = backend
-    .health(AbortSignal.timeout(timeoutMs))
-    .catch((error: unknown): BackendHealth => ({ status: 'down', latencyMs: Date.now() - started, detail: error instanceof Error ? error.message : String(error) }));
-  try {
-    return await Promise.race([checked, late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return backend ? probeBackend(backend, timeoutMs) : Promise.resolve({ status: 'down', detail: `no backend named "${name}"` });
 }
 
 export default backendHealth;

@@ -49,7 +49,9 @@ describe.skipIf(!redisPresent && !redisRequired)('backend-health shares its circ
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(gpu).toMatchObject({ status: 'down', circuit: 'open' });
-    expect(gpu?.detail).toContain('out of GPU memory');
+    // The upstream's own words stay with the proxy that heard them (they may quote a key).
+    expect(gpu?.detail).toContain('reported by another proxy in front of this backend');
+    expect(gpu?.detail).not.toContain('out of GPU memory');
 
     const refused = await postMessages(second.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'second' }] });
     expect(refused.status).toBe(503);

@@ -1,6 +1,7 @@
 import type { ProxyError } from '../../errors.js';
 import type { BackendRegistry, HealthState, Plugin } from '../../kernel/types.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
+import { probeBackend } from '../../plugin-kit/probe.js';
 import { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
 
 export { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
@@ -60,17 +61,7 @@ class HealthProbes {
 
   async #probe(name: string): Promise<HealthState> {
     const backend = this.backends.get(name);
-    if (!backend) return 'down';
-    let timer: NodeJS.Timeout | undefined;
-    // The signal bounds the probe; the timer bounds a backend that ignores it.
-    const late = new Promise<HealthState>((resolve) => {
-      timer = setTimeout(() => resolve('down'), this.timeoutMs);
-    });
-    const probe = backend.health(AbortSignal.timeout(this.timeoutMs)).then((health) => health.status, () => 'down' as const);
-    try {
-      return await Promise.race([probe, late]);
-    } finally {
-      clearTimeout(timer);
-    }
+    return backend ? (await probeBackend(backend, this.timeoutMs)).status : 'down';
   }
+
 }

@@ -1,4 +1,5 @@
 import type { BackendHealth, BackendRegistry, Plugin, PluginApis, StatusRegistry, StatusSection } from '../../../kernel/types.js';
+import { probeBackend } from '../../../plugin-kit/probe.js';
 
 type HealthMonitor = PluginApis['backend-health'];
 
@@ -23,12 +24,7 @@ export async function checkHealth(backends: BackendRegistry, sections: StatusReg
     backends.names().map(async (name) => {
       const backend = backends.get(name)!;
       const last = monitor?.periodic ? monitor.lastProbe(name) : undefined;
-      const health =
-        last ??
-        (await backend.health(AbortSignal.timeout(HEALTH_TIMEOUT_MS)).catch((error: unknown): BackendHealth => ({
-          status: 'down',
-          detail: error instanceof Error ? error.message : String(error),
-        })));
+      const health = last ?? (await probeBackend(backend, HEALTH_TIMEOUT_MS));
       const { models: _models, at, ...rest } = health as BackendHealth & { at?: number };
       const age = at === undefined ? {} : { probeAgeSeconds: Math.max(0, Math.round((Date.now() - at) / 1000)) };
       const circuit = monitor?.circuit(name);

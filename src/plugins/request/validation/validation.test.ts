@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from '../../../../tests/support/fake-upstream.js';
-import { openaiBackend, postMessages, startProxy, type TestProxy } from '../../../../tests/support/proxy.js';
+import { openaiBackend, postMessages, startProxy, type TestProxy, parseError, type ErrorJson } from '../../../../tests/support/proxy.js';
 
 const ok = { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] };
-
-interface ErrorJson {
-  type: string;
-  error: { type: string; message: string };
-  request_id: string;
-}
-
-const parseError = (text: string): ErrorJson => JSON.parse(text) as ErrorJson;
 
 describe('a malformed Messages request gets Anthropic errors and the server keeps serving', () => {
   let upstream: FakeUpstream;
