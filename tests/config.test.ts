@@ -258,6 +258,7 @@ describe('embedded default and defaults', () => {
         shutdownGraceMs: 10_000,
       },
       auth: { keys: [] },
+      failover: { mode: 'explicit' },
       logLevel: 'info',
       logFormat: 'pretty',
       sources: ['embedded default'],

@@ -1,6 +1,7 @@
 import {
   estimateInputTokens,
   isRecord,
+  isSuperseded,
   parsePluginOptions,
   type Plugin,
   type PluginApis,
@@ -21,6 +22,11 @@ export type { BackendQuota } from './quota-book.js';
 export interface RateLimitAdvisorApi {
   /** The backend's known limits as of now (a limit past its reset counts as refilled), if any response reported them. */
   quota(backend: string): BackendQuota | undefined;
+  /**
+   * Why the backend's known quota cannot serve this request (a used-up limit, or fewer tokens
+   * left than its input estimate plus `max_tokens`), or undefined. Failover moves such a request on.
+   */
+  shortfall(backend: string, ctx: ProxyContext): string | undefined;
 }
 
 declare module '../../src/plugin.js' {
@@ -50,7 +56,10 @@ export function rateLimitAdvisor(options: RateLimitAdvisorOptions = {}): Plugin 
     book.record(report);
     if (shared) void share(shared, book, report.backend);
   };
-  const api: RateLimitAdvisorApi = { quota: (backend) => book.get(backend) };
+  const api: RateLimitAdvisorApi = {
+    quota: (backend) => book.get(backend),
+    shortfall: (backend, ctx) => shortfallOf(ctx, book.get(backend), ctx.body.max_tokens),
+  };
   return {
     name: 'rate-limit-advisor',
     optionalDependencies: ['redis-cache'],
@@ -78,7 +87,7 @@ export function rateLimitAdvisor(options: RateLimitAdvisorOptions = {}): Plugin 
       }
       hooks.error.tap('rate-limit-advisor', (ctx, error) => {
         record(ctx);
-        if (error.backend !== undefined && (error.status === 429 || error.status === 529)) advise(error, book.get(error.backend));
+        if (error.backend !== undefined && (error.status === 429 || error.status === 529) && !isSuperseded(ctx, error)) advise(error, book.get(error.backend));
       });
       hooks.respond.tap('rate-limit-advisor', (ctx) => record(ctx));
       status.add('rate-limits', () => report(book));
@@ -118,25 +127,26 @@ function parseShared(text: string | undefined, backend: string): QuotaReport | u
 
 /** A warning (log line and `x-llm-proxy-warning`) when a used-up limit or the tokens left cannot serve this request. */
 function warnIfShort(ctx: ProxyContext, quota: BackendQuota | undefined, maxTokens: number | undefined): void {
-  if (!quota) return;
+  const warning = shortfallOf(ctx, quota, maxTokens);
+  if (warning === undefined || !quota) return;
+  ctx.log.warn(warning, { backend: quota.backend });
+  ctx.responseHeaders['x-llm-proxy-warning'] = warning;
+}
+
+function shortfallOf(ctx: ProxyContext, quota: BackendQuota | undefined, maxTokens: number | undefined): string | undefined {
+  if (!quota) return undefined;
   const backend = quota.backend;
   const [spent] = exhausted(quota);
-  let warning: string | undefined;
-  if (spent) {
-    warning = `backend "${backend}" has used up its ${limitName(spent)}; it resets ${resetText(spent) || 'later'}`;
-  } else {
-    const left = tokensLeft(quota);
-    if (left === undefined) return;
-    // The estimate counts string characters, never more than the body's bytes: a body that
-    // cannot come close is not walked (the ~100 KB of a Claude Code request).
-    const bytes = Number(ctx.headers['content-length']);
-    if (Number.isFinite(bytes) && left >= (maxTokens ?? 0) + Math.ceil(bytes / 4) + 1) return;
-    const needed = estimateInputTokens(ctx.body) + (maxTokens ?? 0);
-    if (needed <= left) return;
-    warning = `backend "${backend}" has about ${left} tokens left in its current window; this request may need up to ${needed} (input estimate plus max_tokens)`;
-  }
-  ctx.log.warn(warning, { backend });
-  ctx.responseHeaders['x-llm-proxy-warning'] = warning;
+  if (spent) return `backend "${backend}" has used up its ${limitName(spent)}; it resets ${resetText(spent) || 'later'}`;
+  const left = tokensLeft(quota);
+  if (left === undefined) return undefined;
+  // The estimate counts string characters, never more than the body's bytes: a body that
+  // cannot come close is not walked (the ~100 KB of a Claude Code request).
+  const bytes = Number(ctx.headers['content-length']);
+  if (Number.isFinite(bytes) && left >= (maxTokens ?? 0) + Math.ceil(bytes / 4) + 1) return undefined;
+  const needed = estimateInputTokens(ctx.body) + (maxTokens ?? 0);
+  if (needed <= left) return undefined;
+  return `backend "${backend}" has about ${left} tokens left in its current window; this request may need up to ${needed} (input estimate plus max_tokens)`;
 }
 
 /** Names the used-up limit and its reset; for a daily one, that waiting will not help today. */

@@ -261,6 +261,7 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
       shutdownGraceMs: server.shutdownGraceMs ?? defaults.shutdownGraceMs,
     },
     auth: { keys: config.auth?.keys ?? [] },
+    failover: typeof config.failover === 'string' ? { mode: config.failover } : (config.failover ?? { mode: 'explicit' }),
     logLevel: config.logLevel ?? CONFIG_DEFAULTS.logLevel,
     logFormat: config.logFormat ?? CONFIG_DEFAULTS.logFormat,
     sources,

@@ -59,6 +59,7 @@ export const backendCommonShape = {
   cache: z
     .union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), ttlSeconds: z.number().int().positive().optional() })])
     .optional(),
+  fallback: z.array(z.string().min(1)).optional(),
 };
 
 export const backendSchema = z.looseObject(backendCommonShape);
@@ -91,6 +92,16 @@ export const serverSchema = z.strictObject({
   shutdownGraceMs: ms,
 });
 
+const failoverMode = z.enum(['off', 'explicit', 'auto'], { error: says('must be "off", "explicit" or "auto"') });
+const failoverSettings = z.strictObject({
+  mode: failoverMode.optional(),
+  retries: z.number().int().nonnegative().max(10).optional(),
+  baseDelayMs: ms,
+  maxDelayMs: ms,
+  deadlineMs: ms,
+  maxRetryAfterMs: ms,
+});
+
 export const userConfigSchema = z.strictObject({
   $schema: z.string().optional(),
   backend: z.string().min(1).optional(),
@@ -101,6 +112,9 @@ export const userConfigSchema = z.strictObject({
   plugins: z.array(z.custom<PluginEntry>(() => true)).optional(),
   server: serverSchema.optional(),
   auth: z.strictObject({ keys: z.array(z.string().min(1)).optional() }).optional(),
+  failover: z
+    .union([failoverMode, failoverSettings], { error: says('must be "off", "explicit" or "auto", or { mode, retries, baseDelayMs, maxDelayMs, deadlineMs, maxRetryAfterMs }') })
+    .optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
   logFormat: z.enum(['json', 'pretty']).optional(),
 });

@@ -42,6 +42,8 @@ export interface BackendCommon extends ModelMapping {
   firstByteTimeoutMs?: number;
   /** Cache answers from this backend (default true; `scripted`: false), and for how long. */
   cache?: boolean | { enabled?: boolean; ttlSeconds?: number };
+  /** With `failover: "auto"`: the backends to try, in order, when this one fails before answering. */
+  fallback?: string[];
 }
 
 /** `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
@@ -88,6 +90,27 @@ export interface ServerConfig {
   shutdownGraceMs?: number;
 }
 
+/**
+ * What the proxy does when a backend fails before its answer started: `off` (the error alone),
+ * `explicit` (the default: the error says which backends answer now and how to switch), `auto`
+ * (retry the same backend with backoff, then move along its `fallback` list).
+ */
+export type FailoverMode = 'off' | 'explicit' | 'auto';
+
+export interface FailoverSettings {
+  mode?: FailoverMode;
+  /** Attempts on the same backend after the first, for a transient failure (connection, 5xx, 529, a short 429). Default 2. */
+  retries?: number;
+  /** The first backoff, ms, doubled each retry with full jitter. Default 250. */
+  baseDelayMs?: number;
+  /** The longest backoff, ms. Default 4000. */
+  maxDelayMs?: number;
+  /** No attempt starts later than this after the request arrived, ms. Default 30000. */
+  deadlineMs?: number;
+  /** The longest `retry-after` the proxy waits out on the same backend before moving on, ms. Default 10000. */
+  maxRetryAfterMs?: number;
+}
+
 /** What a user writes (llm-proxy.config.ts, .llmrc.json, ...). */
 export interface UserConfig {
   /** The active backend. */
@@ -98,6 +121,7 @@ export interface UserConfig {
   plugins?: PluginEntry[];
   server?: ServerConfig;
   auth?: { keys?: string[] };
+  failover?: FailoverMode | FailoverSettings;
   logLevel?: LogLevel;
   logFormat?: 'json' | 'pretty';
 }
@@ -114,6 +138,8 @@ export interface ResolvedConfig {
   pluginSecrets?: string[];
   server: Required<Omit<ServerConfig, 'bodyLimit'>> & { bodyLimitBytes: number };
   auth: { keys: string[] };
+  /** Default `{ mode: 'explicit' }`. */
+  failover?: FailoverSettings;
   logLevel: LogLevel;
   logFormat: 'json' | 'pretty';
   /** Where the config came from (files, `environment`, `embedded default`), for messages. */

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context as KoaContext } from 'koa';
 import type { MessagesRequest, StreamEvent } from '../anthropic/types.js';
 import { collectMessage } from '../anthropic/accumulate.js';
 import { estimateInputTokens } from '../anthropic/estimate-tokens.js';
 import { messageToEvents } from '../anthropic/replay.js';
+import { peekFirst } from '../anthropic/peek-first.js';
 import { readJsonBody } from '../http/body.js';
 import { ProxyError, toProxyError } from '../errors.js';
 import type { Hooks } from './hooks.js';
@@ -10,7 +12,7 @@ import type { Logger } from '../logger.js';
 import type { SecretScrubber } from '../secrets/scrubber.js';
 import { describe, failureFields } from './failure-log.js';
 import { errorBody, sendStream, type StreamSummary } from '../http/send.js';
-import type { Outcome, ProviderResponse, ProxyContext, ServerSettings, UpstreamCall } from './types.js';
+import type { Outcome, ProviderResponse, ProxyContext, RouteDecision, ServerSettings, UpstreamCall } from './types.js';
 
 export interface PipelineDeps {
   hooks: Hooks;
@@ -108,6 +110,7 @@ async function createContext(koa: KoaContext, deps: PipelineDeps, endpoint: Prox
     startedAt: Date.now(),
     log: deps.logger.child({ request: id }),
     cache: { status: 'bypass' },
+    attempts: [],
     responseHeaders: {},
     state: {},
   };
@@ -115,25 +118,58 @@ async function createContext(koa: KoaContext, deps: PipelineDeps, endpoint: Prox
 
 /** Route first (cheap, and the cache key needs the backend and upstream model), then the caches, then the provider. */
 async function obtainResponse(ctx: ProxyContext, hooks: Hooks): Promise<ProviderResponse> {
-  const route = await hooks.route.promise(ctx);
+  let route = await hooks.route.promise(ctx);
   if (!route) {
     throw new ProxyError('No backend accepted this request; check the `backend` setting.', {
       code: 'no_route',
       type: 'invalid_request_error',
     });
   }
-  ctx.route = route;
-  ctx.responseHeaders['x-llm-proxy-backend'] = route.backend.name;
+  setRoute(ctx, route);
   const hit = await hooks.cacheLookup.promise(ctx);
   if (hit) {
     ctx.cache = { status: hit.status, tier: hit.tier, ageSeconds: hit.ageSeconds };
     ctx.body = settingsOnly(ctx.body);
     return hit.response;
   }
+  // Another attempt needs the whole request again: it is kept until this function returns.
+  const kept = ctx.retryPolicy ? ctx.body : undefined;
+  for (;;) {
+    const started = Date.now();
+    try {
+      return await attempt(ctx, hooks, route, kept !== undefined);
+    } catch (thrown) {
+      const error = toProxyError(thrown);
+      const next = kept && !ctx.signal.aborted ? ctx.retryPolicy?.next(error, ctx) : undefined;
+      if (!next || !kept) throw error;
+      ctx.attempts.push({ backend: route.backend.name, model: route.model, error, durationMs: Date.now() - started });
+      await observeError(ctx, hooks, error);
+      if (next.delayMs > 0) await sleep(next.delayMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+      if (ctx.signal.aborted) throw error;
+      ctx.body = kept;
+      ctx.quota = undefined;
+      route = next.route;
+      setRoute(ctx, route);
+    }
+  }
+}
+
+function setRoute(ctx: ProxyContext, route: RouteDecision): void {
+  ctx.route = route;
+  ctx.responseHeaders['x-llm-proxy-backend'] = route.backend.name;
+}
+
+/**
+ * One call of the provider. When another attempt may follow, a stream's first event (a
+ * non-stream's whole answer) is awaited here, so a failure before it can still be retried.
+ */
+async function attempt(ctx: ProxyContext, hooks: Hooks, route: RouteDecision, settle: boolean): Promise<ProviderResponse> {
   await transformRequest(ctx, hooks);
   const response = await route.backend.invoke(upstreamCall(ctx, route.model));
   ctx.body = settingsOnly(ctx.body);
-  return response;
+  if (!settle || response.kind === 'message') return response;
+  if (!ctx.stream) return { kind: 'message', message: await collectMessage(response.events) };
+  return peekFirst(response.events, route.backend.name);
 }
 
 /** Its own function: the exchange (and the body in it) is no local of the frame that waits for the upstream. */
@@ -194,6 +230,7 @@ function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
     ms: outcome.durationMs,
     in: outcome.usage?.input_tokens,
     out: outcome.usage?.output_tokens,
+    ...(ctx.attempts.length > 0 ? { tried: ctx.attempts.map((a) => `${a.backend}: ${a.error.code}`).join('; ') } : {}),
   };
   const { error } = outcome;
   if (!error) ctx.log.info(ctx.endpoint, fields);

@@ -34,6 +34,24 @@ export interface RouteDecision {
   model: string;
 }
 
+/** An attempt that failed before its first byte reached the client, and was followed by another. */
+export interface FailedAttempt {
+  backend: string;
+  model: string;
+  error: ProxyError;
+  durationMs: number;
+}
+
+/**
+ * What follows an attempt that failed before its first byte reached the client: the same
+ * backend again or another one, after a wait. A `request` tap sets it on the context (the
+ * failover plugin); without one, the first failure is the answer.
+ */
+export interface RetryPolicy {
+  /** The next attempt, or undefined to give the client this error. */
+  next(error: ProxyError, ctx: ProxyContext): { route: RouteDecision; delayMs: number } | undefined;
+}
+
 /** The per-request object every hook receives. */
 export interface ProxyContext {
   readonly id: string;
@@ -48,6 +66,17 @@ export interface ProxyContext {
   readonly startedAt: number;
   readonly log: Logger;
   route?: RouteDecision;
+  /**
+   * Set by a `request` tap to let a failed attempt be followed by another. While it is set the
+   * proxy keeps the whole request until the answer's first event (a stream) or the whole answer.
+   */
+  retryPolicy?: RetryPolicy;
+  /**
+   * The attempts that failed and were followed by another, oldest first. The `error` hook sees
+   * each of them (once it is in this list), then the final error, if any: taps that advise the
+   * client skip the superseded ones (`isSuperseded(ctx, error)`).
+   */
+  readonly attempts: FailedAttempt[];
   cache: { status: CacheStatus; tier?: string; ageSeconds?: number };
   /** What the upstream's response said of the backend's rate limits; set by the provider, read by the rate-limit advisor. */
   quota?: QuotaReport;

@@ -23,6 +23,7 @@ import { clientAuth } from './request/client-auth/index.js';
 import { defaultRouter } from './request/default-router/index.js';
 import { backendHealth, type BackendHealthOptions } from './backend-health/index.js';
 import { failureAdvice, type FailureAdviceOptions } from './failure-advice/index.js';
+import { failover } from './failover/index.js';
 import { healthEndpoint } from './endpoints/health/index.js';
 import { modelsEndpoint } from './endpoints/models/index.js';
 import { openaiProvider } from './providers/openai/index.js';
@@ -55,8 +56,12 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   ollama: { always: () => ollama(), named: (options) => ollama(options as OllamaPluginOptions) },
   'default-router': { always: () => defaultRouter() },
   'backend-health': { always: () => backendHealth(), named: (options) => backendHealth(options as BackendHealthOptions) },
-  'failure-advice': { always: () => failureAdvice(), named: (options) => failureAdvice(options as FailureAdviceOptions) },
+  'failure-advice': {
+    always: (config) => failureAdvice(config.failover?.mode === 'off' ? { enabled: false } : {}),
+    named: (options) => failureAdvice(options as FailureAdviceOptions),
+  },
   'rate-limit-advisor': { always: () => rateLimitAdvisor(), named: (options) => rateLimitAdvisor(options as RateLimitAdvisorOptions) },
+  failover: { always: (config) => failover(config.failover) },
   cache: { always: () => cache(), named: (options) => cache(options as CachePluginOptions) },
   'memory-cache': { always: () => memoryCache(), named: (options) => memoryCache(options as MemoryCacheOptions) },
   // Loaded on demand: only configs that use Redis load ioredis.

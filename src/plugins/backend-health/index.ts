@@ -138,18 +138,19 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
         throw unavailable(name, breaker);
       });
       kernel.hooks.respond.tap('backend-health', (ctx, outcome) => {
-        // A hit never reached the backend; a refusal of this plugin's own says nothing new.
-        if (ctx.cache.status === 'hit' || ctx.cache.status === 'semantic-hit') return;
+        // A hit never reached the backend.
+        if (ctx.cache.status === 'hit' || ctx.cache.status === 'semantic-hit' || outcome.error) return;
         const name = outcome.backend ?? ctx.route?.backend.name;
-        if (name === undefined) return;
-        const { error } = outcome;
-        if (!error) {
-          if (outcome.complete && breakers.has(name)) update(name, (breaker) => breaker.success());
-          return;
-        }
-        if (error.backend === name && error.status >= 500 && error.code !== 'backend_unavailable' && error.code !== 'client_closed') {
-          update(name, (breaker) => breaker.failure(error.message.slice(0, 300)));
-        }
+        if (name !== undefined && outcome.complete && breakers.has(name)) update(name, (breaker) => breaker.success());
+      });
+      // Every failed attempt, the ones failover followed with another included; a refusal of this
+      // plugin's own says nothing new.
+      kernel.hooks.error.tap('backend-health', (ctx, error) => {
+        if (ctx.cache.status === 'hit' || ctx.cache.status === 'semantic-hit') return;
+        const name = ctx.route?.backend.name;
+        if (name === undefined || error.backend !== name || error.status < 500) return;
+        if (error.code === 'backend_unavailable' || error.code === 'client_closed') return;
+        update(name, (breaker) => breaker.failure(error.message.slice(0, 300)));
       });
     },
     ready() {

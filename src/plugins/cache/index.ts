@@ -12,6 +12,8 @@ export { registerCacheTier, type CacheApi, type CacheTier } from './tier.js';
 export { cacheOptions, type CachePluginOptions } from './options.js';
 
 interface Session {
+  /** The backend the keys are for; an answer failover got from another is not stored under them. */
+  backend: string;
   keys: CacheKeys;
   directives: CacheDirectives;
   settings: BackendCacheSettings;
@@ -129,7 +131,7 @@ class CacheCoordinator implements CacheApi {
     const directives = requestDirectives(ctx.headers);
     // Only a semantic tier reads the scope (hashing it costs a second pass over most of the key's text).
     const keys = cacheKeysOf(ctx, this.#tiers.some((tier) => tier.hitStatus === 'semantic-hit'));
-    ctx.state.cacheSession = { keys, directives, settings, requestedModel: ctx.body.model, missed: [] };
+    ctx.state.cacheSession = { backend: backend ?? '', keys, directives, settings, requestedModel: ctx.body.model, missed: [] };
     ctx.cache = { status: directives.lookup ? 'miss' : 'bypass' };
     ctx.responseHeaders['x-llm-proxy-cache'] = ctx.cache.status;
     return undefined;
@@ -232,6 +234,7 @@ class CacheCoordinator implements CacheApi {
   }
 
   #storeAnswer(session: Session, ctx: ProxyContext, message: CachedAnswer['message']): void {
+    if (ctx.route?.backend.name !== session.backend) return;
     const answer: CachedAnswer = {
       message,
       meta: { storedAt: Date.now(), backend: ctx.route?.backend.name ?? '', model: ctx.route?.model ?? '', usage: message.usage },

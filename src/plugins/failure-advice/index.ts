@@ -2,6 +2,7 @@ import type { ProxyError } from '../../errors.js';
 import type { BackendRegistry, HealthState, Plugin } from '../../kernel/types.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import { probeBackend } from '../../plugin-kit/probe.js';
+import { isSuperseded } from '../../plugin-kit/attempts.js';
 import { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
 
 export { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
@@ -20,9 +21,10 @@ export function failureAdvice(options: FailureAdviceOptions = {}): Plugin {
   return {
     name: 'failure-advice',
     apply({ hooks, backends }) {
+      if (checked.enabled === false) return;
       const probes = new HealthProbes(backends, probeTimeoutMs, cacheMs);
-      hooks.error.tapPromise('failure-advice', async (_ctx, error) => {
-        if (!isBackendFailure(error)) return;
+      hooks.error.tapPromise('failure-advice', async (ctx, error) => {
+        if (!isBackendFailure(error) || isSuperseded(ctx, error)) return;
         const others = backends.names().filter((name) => name !== error.backend);
         if (others.length === 0) return;
         const states = await Promise.all(others.map((name) => probes.state(name)));

@@ -9,6 +9,8 @@ export const failureAdviceOptions = z.object({
   probeTimeoutMs: positiveMs.optional(),
   /** How long a probe's answer is reused. Default 15 000 ms. */
   cacheMs: positiveMs.optional(),
+  /** False with `failover: "off"`: errors say what failed, not where to switch. Default true. */
+  enabled: z.boolean({ error: 'must be true or false' }).optional(),
 });
 
 export type FailureAdviceOptions = z.input<typeof failureAdviceOptions>;
