@@ -9,6 +9,7 @@ import { anthropicOptions, type AnthropicOptions } from './options.js';
 import { reportQuota } from '../../../upstream/rate-limit-headers.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
 import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
+import { forSigner, markMessage, signerOf, streamMarker } from '../../../anthropic/thinking-signatures.js';
 
 const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
 
@@ -27,6 +28,8 @@ export class AnthropicBackend implements Backend {
   readonly #apiKey: string | undefined;
   readonly #model: string | undefined;
   readonly #maxTokens: number | undefined;
+  /** Marks the thinking signatures this upstream issues (src/anthropic/thinking-signatures.ts). */
+  readonly #signer: string;
 
   constructor(spec: BackendSpec<AnthropicOptions>, env: ProviderEnv) {
     const mapping = spec.options;
@@ -37,6 +40,7 @@ export class AnthropicBackend implements Backend {
     this.#maxTokens = mapping.maxTokens;
     this.#baseUrl = anthropicBaseUrl(spec.options.url ?? 'https://api.anthropic.com');
     this.#apiKey = spec.options.apiKey;
+    this.#signer = signerOf(this.#baseUrl);
     this.#client = new UpstreamClient({
       backend: spec.name,
       baseUrl: this.#baseUrl,
@@ -66,7 +70,7 @@ export class AnthropicBackend implements Backend {
     if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
     // Read by what arrived, not by what was asked: some servers stream regardless, or never do.
     const kind = bodyKind(response.headers['content-type']);
-    if (kind === 'json') return { kind: 'message', message: this.#checkMessage(await response.json<unknown>()) };
+    if (kind === 'json') return { kind: 'message', message: markMessage(this.#checkMessage(await response.json<unknown>()), this.#signer) };
     if (kind === 'other') {
       throw await unexpectedBody(response, { backend: this.name, url: redactUrl(this.#baseUrl), api: 'Anthropic-compatible API (/v1/messages)' });
     }
@@ -74,7 +78,7 @@ export class AnthropicBackend implements Backend {
   }
 
   #upstreamBody(request: MessagesRequest, model: string): MessagesRequest {
-    const body = { ...request, model };
+    const body = { ...forSigner(request, this.#signer), model };
     if (this.#maxTokens && body.max_tokens > this.#maxTokens) body.max_tokens = this.#maxTokens;
     return body;
   }
@@ -83,6 +87,7 @@ export class AnthropicBackend implements Backend {
   async *#events(body: AsyncIterable<Uint8Array>): AsyncIterable<StreamEvent> {
     let events = 0;
     let stopped = false;
+    const mark = streamMarker(this.#signer);
     for await (const event of parseJSONEvents<StreamEvent>(readSSE(body), { backend: this.name })) {
       if (event.type === 'error') {
         throw new ProxyError(`upstream stream error: ${event.error.message}`, {
@@ -93,7 +98,7 @@ export class AnthropicBackend implements Backend {
       }
       events++;
       if (event.type === 'message_stop') stopped = true;
-      yield event;
+      yield mark(event);
     }
     if (stopped) return;
     throw new ProxyError(
