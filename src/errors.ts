@@ -98,6 +98,11 @@ export class ProxyError extends Error {
   readonly recommendations: string[];
   readonly backend: string | undefined;
   readonly retryable: boolean | undefined;
+  /**
+   * Set by a backend with several endpoints when the failure was one endpoint's and the others
+   * still serve (a stream cut short): the backend's own circuit does not count it.
+   */
+  endpoint: string | undefined;
 
   constructor(message: string, options: ProxyErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -36,6 +36,7 @@ export { parseRateLimitHeaders, reportQuota } from './upstream/rate-limit-header
 // A wait as a person reads it (`9 h 10 min`), for messages.
 export { formatWait } from './plugin-kit/format-wait.js';
 export { isSuperseded } from './plugin-kit/attempts.js';
+export { isClientFault, isTransient } from './plugin-kit/failure-kind.js';
 
 // Models: mapping the model a client asks for to an upstream one.
 export { createModelResolver, globToRegExp, isClaudeModel, mappedModel, modelIds } from './plugin-kit/model-mapping.js';

@@ -1,7 +1,11 @@
 import { validateBackendOptions } from '../config/backend-options.js';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from '../secrets/redact-url.js';
+import { BalancedBackend } from './endpoints/balanced-backend.js';
+import { Endpoint } from './endpoints/endpoint.js';
 import type {
   Backend,
+  BackendDecorator,
   BackendRegistry,
   BackendSpec,
   ProviderDefinition,
@@ -17,6 +21,7 @@ export class Backends implements BackendRegistry, ProviderRegistry {
   readonly #backends = new Map<string, Backend>();
   readonly #specs = new Map<string, BackendSpec>();
   readonly #rewriters: SpecRewriter[] = [];
+  readonly #decorators: BackendDecorator[] = [];
   #active: string;
 
   constructor(active: string) {
@@ -36,20 +41,22 @@ export class Backends implements BackendRegistry, ProviderRegistry {
     this.#rewriters.push(rewriter);
   }
 
+  decorate(decorator: BackendDecorator): void {
+    this.#decorators.push(decorator);
+  }
+
   async build(specs: readonly BackendSpec[], env: ProviderEnv, file?: string): Promise<void> {
     for (const original of specs) {
-      let spec = original;
-      for (const rewrite of this.#rewriters) spec = await rewrite(spec);
-      const factory = this.#factories.get(spec.type);
-      if (!factory) {
-        const known = [...this.#factories.keys()].join(', ');
-        throw new ConfigError(`unknown backend type "${spec.type}" (known: ${known}; a provider plugin adds more)`, {
-          file,
-          field: `backends.${spec.name}.type`,
-        });
+      const endpoints = endpointSpecs(original, file);
+      if (endpoints) {
+        const built = await Promise.all(endpoints.map(async (spec) => new Endpoint(spec.endpoint!, await this.#buildOne(spec, env, file), 5_000)));
+        this.#backends.set(original.name, new BalancedBackend(original.name, built));
+        this.#specs.set(original.name, original);
+      } else {
+        const spec = await this.#rewritten(original);
+        this.#backends.set(spec.name, await this.#buildOne(spec, env, file, true));
+        this.#specs.set(spec.name, spec);
       }
-      this.#backends.set(spec.name, factory(spec.file || !file ? spec : { ...spec, file }, env));
-      this.#specs.set(spec.name, spec);
     }
     if (!this.#backends.has(this.#active)) {
       throw new ConfigError(`active backend "${this.#active}" is not defined (defined: ${this.names().join(', ')})`, {
@@ -57,6 +64,28 @@ export class Backends implements BackendRegistry, ProviderRegistry {
         field: 'backend',
       });
     }
+  }
+
+  async #rewritten(original: BackendSpec): Promise<BackendSpec> {
+    let spec = original;
+    for (const rewrite of this.#rewriters) spec = await rewrite(spec);
+    return spec;
+  }
+
+  async #buildOne(original: BackendSpec, env: ProviderEnv, file?: string, rewritten = false): Promise<Backend> {
+    const spec = rewritten ? original : await this.#rewritten(original);
+    const factory = this.#factories.get(spec.type);
+    if (!factory) {
+      const known = [...this.#factories.keys()].join(', ');
+      throw new ConfigError(`unknown backend type "${spec.type}" (known: ${known}; a provider plugin adds more)`, {
+        file,
+        field: `backends.${spec.name}.type`,
+      });
+    }
+    const located = spec.file || !file ? spec : { ...spec, file };
+    let backend = factory(located, env);
+    for (const decorate of this.#decorators) backend = decorate(backend, located);
+    return backend;
   }
 
   get(name: string): Backend | undefined {
@@ -93,4 +122,22 @@ function validating<Options>(provider: ProviderDefinition<Options>): ProviderFac
     const options = validateBackendOptions(provider.options, spec, (message) => env.logger.warn(message));
     return provider.create({ ...spec, options }, env);
   };
+}
+
+/** A backend entry with `endpoints`: one spec per endpoint, each with that endpoint's `url` and `tunnel`. */
+function endpointSpecs(spec: BackendSpec, file?: string): BackendSpec[] | undefined {
+  const { endpoints, ...rest } = spec.options;
+  if (endpoints === undefined) return undefined;
+  const field = `backends.${spec.name}`;
+  if (!Array.isArray(endpoints) || endpoints.length === 0) {
+    throw new ConfigError('must be a list of URLs or { url, tunnel } entries', { file: spec.file ?? file, field: `${field}.endpoints` });
+  }
+  if (rest.url !== undefined || rest.tunnel !== undefined) {
+    throw new ConfigError('give `endpoints` or `url` (and `tunnel`), not both', { file: spec.file ?? file, field: `${field}.url` });
+  }
+  return endpoints.map((entry: unknown, i) => {
+    const { url, tunnel } = typeof entry === 'string' ? { url: entry, tunnel: undefined } : ((entry ?? {}) as { url?: unknown; tunnel?: unknown });
+    const options = { ...rest, ...(url === undefined ? {} : { url }), ...(tunnel === undefined ? {} : { tunnel }) };
+    return { ...spec, options, endpoint: typeof url === 'string' && url !== '' ? redactUrl(url) : `endpoints[${i}]` };
+  });
 }

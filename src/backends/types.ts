@@ -13,6 +13,18 @@ export interface BackendHealth {
   detail?: string;
   models?: string[];
   warnings?: string[];
+  /** A backend with several endpoints: each one's state. */
+  endpoints?: EndpointHealth[];
+}
+
+/** One endpoint of a backend with several (`endpoints: [...]`). */
+export interface EndpointHealth {
+  /** Its URL, without credentials. */
+  url: string;
+  status: HealthState;
+  inFlight: number;
+  latencyMs?: number;
+  detail?: string;
 }
 
 /** A configured upstream, made by a provider factory from one `backends` entry. */
@@ -47,6 +59,11 @@ export interface BackendSpec<Options = Readonly<Record<string, unknown>>> {
   options: Options;
   /** The config file (or `environment`) the entry came from, named in configuration errors. */
   file?: string;
+  /**
+   * For one endpoint of a backend with several: which one (its URL as configured, or
+   * `endpoints[<i>]` for one a tunnel supplies). Its `options` have that endpoint's `url` and `tunnel`.
+   */
+  endpoint?: string;
 }
 
 export interface ProviderEnv {
@@ -81,7 +98,15 @@ export interface ProviderRegistry {
   factory(type: string): ProviderFactory | undefined;
   /** Rewrite every backend's spec before it is built; rewriters run in plugin order. */
   rewrite(rewriter: SpecRewriter): void;
+  /**
+   * Wrap every backend once built (each endpoint of a backend with several, one by one), e.g.
+   * `ssh-tunnel` waits for the tunnel before a request. Decorators run in plugin order.
+   */
+  decorate(decorator: BackendDecorator): void;
 }
+
+/** Returns the backend to use for `spec`: the one built, or one wrapping it. */
+export type BackendDecorator = (backend: Backend, spec: BackendSpec) => Backend;
 
 export interface BackendRegistry {
   get(name: string): Backend | undefined;

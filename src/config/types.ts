@@ -44,10 +44,18 @@ export interface BackendCommon extends ModelMapping {
   cache?: boolean | { enabled?: boolean; ttlSeconds?: number };
   /** With `failover: "auto"`: the backends to try, in order, when this one fails before answering. */
   fallback?: string[];
+  /**
+   * Several servers of the same model, instead of `url`: requests go to the least busy one that
+   * is up, a Claude Code session's requests to the same one (its prompt cache stays warm).
+   */
+  endpoints?: EndpointEntry[];
 }
 
-/** `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`). */
-export type UrlOrTunnel = { url: string } | { url?: string; tunnel: TunnelConfig };
+/** One of a backend's `endpoints`: its URL, or a URL (or none) and the tunnel that reaches it. */
+export type EndpointEntry = string | { url?: string; tunnel?: TunnelConfig };
+
+/** `url` is required unless a `tunnel` supplies it (`http://127.0.0.1:<localPort>`) or the backend has `endpoints`. */
+export type UrlOrTunnel = { url: string } | { url?: string; tunnel: TunnelConfig } | { url?: undefined; tunnel?: undefined; endpoints: EndpointEntry[] };
 
 /**
  * Every backend type and its config shape, by `type`. Each provider plugin adds its own type by

@@ -106,7 +106,7 @@ interface InFlight {
   done: boolean;
 }
 
-export async function startFakeUpstream(opts: { format?: UpstreamFormat } = {}): Promise<FakeUpstream> {
+export async function startFakeUpstream(opts: { format?: UpstreamFormat; /** Listen on this port (default: a free one). */ port?: number } = {}): Promise<FakeUpstream> {
   const format: UpstreamFormat = opts.format ?? 'openai';
   const requests: RecordedRequest[] = [];
   let queue: Reply[] = [];
@@ -257,7 +257,7 @@ export async function startFakeUpstream(opts: { format?: UpstreamFormat } = {}):
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

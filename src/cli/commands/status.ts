@@ -2,7 +2,7 @@ import pc from 'picocolors';
 import { isRecord } from '../../config/is-record.js';
 import { environmentSecrets } from '../../secrets/collect.js';
 import { SecretScrubber } from '../../secrets/scrubber.js';
-import type { HealthState, StatusSection } from '../../kernel/types.js';
+import type { EndpointHealth, HealthState, StatusSection } from '../../kernel/types.js';
 import type { StatusReport } from '../../plugins/endpoints/admin/index.js';
 import { fetchStatus, instanceConfig } from '../admin-client.js';
 import { secretsOf } from '../claude-env.js';
@@ -28,6 +28,8 @@ export interface BackendStatus {
   health: HealthState;
   latencyMs?: number;
   detail?: string;
+  /** A backend with several endpoints: each one's state. */
+  endpoints?: EndpointHealth[];
   /** Everything else the backend describes (quota, key set / not set). */
   info: Record<string, Field>;
 }
@@ -69,6 +71,7 @@ function backendsOf(report: StatusReport): BackendStatus[] {
       health: health?.status ?? 'unknown',
       ...(health?.latencyMs !== undefined ? { latencyMs: health.latencyMs } : {}),
       ...(health?.detail ? { detail: health.detail } : {}),
+      ...(health?.endpoints ? { endpoints: health.endpoints.map((e) => ({ ...e, url: redactUrl(e.url) })) } : {}),
       info,
     };
   });
@@ -120,6 +123,10 @@ function printInstance(s: InstanceStatus): void {
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(' ');
     out(`    ${HEALTH_MARK[b.health]} ${name}  ${where}${latency}${detail}${info ? pc.dim(`  ${info}`) : ''}`);
+    for (const e of b.endpoints ?? []) {
+      const load = pc.dim(`  ${e.inFlight} in flight${e.latencyMs !== undefined ? `, ${e.latencyMs} ms` : ''}`);
+      out(`      ${HEALTH_MARK[e.status]} ${e.url}${load}${e.detail && e.status !== 'ok' ? `  ${pc.yellow(e.detail)}` : ''}`);
+    }
   }
   const sections = Object.entries(s.plugins ?? {});
   if (sections.length > 0) out('  plugins:');

@@ -148,7 +148,7 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
       kernel.hooks.error.tap('backend-health', (ctx, error) => {
         if (ctx.cache.status === 'hit' || ctx.cache.status === 'semantic-hit') return;
         const name = ctx.route?.backend.name;
-        if (name === undefined || error.backend !== name || error.status < 500) return;
+        if (name === undefined || error.backend !== name || error.status < 500 || error.endpoint !== undefined) return;
         if (error.code === 'backend_unavailable' || error.code === 'client_closed') return;
         update(name, (breaker) => breaker.failure(error.message.slice(0, 300)));
       });

@@ -3,7 +3,6 @@ import type { FailoverMode, FailoverSettings } from '../../config/types.js';
 import type { BackendRegistry, Plugin, PluginApis, ProxyContext } from '../../kernel/types.js';
 import { Attempts, DEFAULT_TUNING, type Candidates, type FailoverTuning } from './policy.js';
 
-export { isClientFault, isTransient } from './policy.js';
 
 declare module '../../errors.js' {
   interface PluginErrorCodes {

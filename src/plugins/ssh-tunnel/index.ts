@@ -2,6 +2,7 @@ import { validateTunnel } from '../../config/schema.js';
 import { ConfigError } from '../../errors.js';
 import type { BackendSpec, HealthState, Plugin, StatusSection } from '../../kernel/types.js';
 import { optionalString } from '../../plugin-kit/options.js';
+import { withInvoke } from '../../plugin-kit/with-invoke.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import { freePort } from './local-port.js';
 import { sshTunnelOptions, type SshTunnelOptions } from './options.js';
@@ -17,7 +18,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * the url's port, else a free one.
  */
 export async function planTunnel(spec: BackendSpec): Promise<{ settings: TunnelSettings; url: string }> {
-  const at = `backends.${spec.name}`;
+  const at = spec.endpoint === undefined ? `backends.${spec.name}` : `backends.${spec.name} (endpoint ${spec.endpoint})`;
   const tunnel = validateTunnel(spec.options.tunnel, `${at}.tunnel`);
   const configured = optionalString(spec.options, 'url', at);
   const url = new URL(configured ?? 'http://127.0.0.1');
@@ -32,7 +33,7 @@ export async function planTunnel(spec: BackendSpec): Promise<{ settings: TunnelS
   url.hostname = '127.0.0.1';
   url.port = String(localPort);
   const settings: TunnelSettings = {
-    backend: spec.name,
+    backend: tunnelKey(spec),
     host: tunnel.host,
     port: tunnel.port ?? 22,
     user: tunnel.user,
@@ -44,6 +45,11 @@ export async function planTunnel(spec: BackendSpec): Promise<{ settings: TunnelS
     readyTimeoutMs: tunnel.readyTimeoutMs ?? 30_000,
   };
   return { settings, url: configured === undefined ? url.origin : url.href };
+}
+
+/** A backend's name, or `<name> <endpoint>` for one of several endpoints. */
+function tunnelKey(spec: BackendSpec): string {
+  return spec.endpoint === undefined ? spec.name : `${spec.name} ${spec.endpoint}`;
 }
 
 function statusOf(tunnels: ReadonlyMap<string, Tunnel>): StatusSection {
@@ -59,8 +65,9 @@ function statusOf(tunnels: ReadonlyMap<string, Tunnel>): StatusSection {
 /**
  * Built-in: keeps an `ssh -N -L` open for every backend that declares `tunnel`, and points
  * the backend's `url` at its local end (a spec rewrite, before the backend is built).
- * Requests wait for the tunnel in `transform` (phase request, stage -100) — after the cache
- * lookup, so cached answers are served while it is down.
+ * Requests wait for the tunnel in the backend's `invoke` (a decorator) — after the cache
+ * lookup, so cached answers are served while it is down. Each endpoint of a backend with
+ * several has its own tunnel.
  */
 export function sshTunnel(options: SshTunnelOptions = {}): Plugin {
   const { command } = parsePluginOptions('ssh-tunnel', sshTunnelOptions, options);
@@ -70,18 +77,20 @@ export function sshTunnel(options: SshTunnelOptions = {}): Plugin {
   };
   return {
     name: 'ssh-tunnel',
-    apply({ providers, hooks, status, logger }) {
+    apply({ providers, status, logger }) {
       providers.rewrite(async (spec) => {
         if (spec.options.tunnel === undefined) return spec;
         const { settings, url } = await planTunnel(spec);
-        tunnels.set(spec.name, new Tunnel(settings, logger, command));
+        tunnels.set(tunnelKey(spec), new Tunnel(settings, logger, command));
         if (tunnels.size === 1) status.add('tunnels', () => statusOf(tunnels));
         return { ...spec, options: { ...spec.options, url } };
       });
-      hooks.transform.tapPromise({ name: 'ssh-tunnel', stage: -100 }, async (exchange, ctx) => {
-        const tunnel = exchange.phase === 'request' && ctx.route ? tunnels.get(ctx.route.backend.name) : undefined;
-        await tunnel?.whenUp(ctx.signal);
-        return exchange;
+      providers.decorate((backend, spec) => {
+        const tunnel = tunnels.get(tunnelKey(spec));
+        return tunnel ? withInvoke(backend, async (call, invoke) => {
+          await tunnel.whenUp(call.signal);
+          return invoke(call);
+        }) : backend;
       });
     },
     ready() {

@@ -1,0 +1,139 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openaiTextChunks, startFakeUpstream, type FakeUpstream, type Reply } from './support/fake-upstream.js';
+import { parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';
+
+// Several endpoints behind one backend (issue 9 item 4, story 7: rented GPUs serving one model),
+// against real loopback upstreams: balance, session affinity, an endpoint that dies and comes back.
+
+const opened: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const item of opened.splice(0).reverse()) await item.close();
+});
+
+const reply = (text: string): Reply => ({ kind: 'openai-stream', chunks: openaiTextChunks(text) });
+
+async function gpus(count: number, answer: (i: number) => Reply = (i) => reply(`gpu ${i}`)): Promise<FakeUpstream[]> {
+  const started = await Promise.all(Array.from({ length: count }, () => startFakeUpstream({ format: 'openai' })));
+  started.forEach((fake, i) => {
+    fake.setFallback(answer(i));
+    opened.push(fake);
+  });
+  return started;
+}
+
+async function proxyOver(fakes: FakeUpstream[], extra: Record<string, unknown> = {}): Promise<TestProxy> {
+  const px = await startProxy({
+    backend: 'gpu',
+    backends: { gpu: { type: 'openai', endpoints: fakes.map((fake) => `${fake.url}/v1`), model: 'qwen3-coder:30b', ...extra } },
+  });
+  opened.push(px);
+  return px;
+}
+
+let asked = 0;
+const ask = (url: string, opts: { session?: string; stream?: boolean } = {}) =>
+  postMessages(
+    url,
+    { model: 'claude-sonnet-4-5', max_tokens: 20, stream: opts.stream ?? false, messages: [{ role: 'user', content: `question ${++asked}` }] },
+    opts.session ? { 'x-claude-code-session-id': opts.session } : {},
+  );
+const chats = (fakes: FakeUpstream[]) => fakes.map((fake) => fake.chatRequests.length);
+
+describe('backends with several endpoints', () => {
+  it('spreads requests over the endpoints and says which one served', async () => {
+    const fakes = await gpus(3);
+    const px = await proxyOver(fakes);
+    const served = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      const res = await ask(px.url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-llm-proxy-backend')).toBe('gpu');
+      served.add(String(res.headers.get('x-llm-proxy-endpoint')));
+    }
+    expect(chats(fakes)).toEqual([10, 10, 10]);
+    expect([...served].sort()).toEqual(fakes.map((fake) => `${fake.url}/v1`).sort());
+  });
+
+  it("keeps a Claude Code session on one endpoint, and spreads the sessions", async () => {
+    const fakes = await gpus(3);
+    const px = await proxyOver(fakes);
+    const bySession = new Map<string, Set<string>>();
+    for (let round = 0; round < 3; round++) {
+      for (let s = 0; s < 12; s++) {
+        const session = `5f0c${s}-session`;
+        const res = await ask(px.url, { session });
+        const endpoints = bySession.get(session) ?? new Set<string>();
+        endpoints.add(String(res.headers.get('x-llm-proxy-endpoint')));
+        bySession.set(session, endpoints);
+      }
+    }
+    for (const endpoints of bySession.values()) expect(endpoints.size).toBe(1);
+    const used = new Set([...bySession.values()].flatMap((endpoints) => [...endpoints]));
+    expect(used.size).toBeGreaterThan(1);
+  });
+
+  it('a session that keeps one endpoint busy spills over to the others (bounded load)', async () => {
+    const slow: Reply = { kind: 'openai-stream', chunks: [{ delayMs: 300 }, ...openaiTextChunks('slow answer')] };
+    const fakes = await gpus(3, () => slow);
+    const px = await proxyOver(fakes);
+    const answers = await Promise.all(Array.from({ length: 9 }, () => ask(px.url, { session: 'one-busy-session', stream: true })));
+    for (const res of answers) expect(parseSSE(res.text).at(-1)?.event).toBe('message_stop');
+    expect(Math.max(...chats(fakes))).toBeLessThan(9);
+  });
+
+  it('an endpoint that dies loses its traffic at once, and gets it back once it answers again', async () => {
+    const fakes = await gpus(3);
+    const px = await proxyOver(fakes);
+    const victim = fakes[1]!;
+    const port = Number(new URL(victim.url).port);
+    await victim.close();
+    for (let i = 0; i < 12; i++) {
+      const res = await ask(px.url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-llm-proxy-endpoint')).not.toBe(`${victim.url}/v1`);
+    }
+    const health = (await (await fetch(`${px.url}/health`)).json()) as { backends: { gpu: { status: string; endpoints: Array<{ url: string; status: string }> } } };
+    expect(health.backends.gpu.status).toBe('degraded');
+    expect(health.backends.gpu.endpoints.map((e) => e.status)).toEqual(['ok', 'down', 'ok']);
+
+    const back = await startFakeUpstream({ format: 'openai', port });
+    opened.push(back);
+    back.setFallback(reply('back'));
+    const deadline = Date.now() + 20_000;
+    while (back.chatRequests.length === 0 && Date.now() < deadline) {
+      expect((await ask(px.url)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(back.chatRequests.length).toBeGreaterThan(0);
+  });
+
+  it('200 concurrent streams over three endpoints, one killed midway: each completes or ends with `event: error`, none hangs', async () => {
+    const slow: Reply = {
+      kind: 'openai-stream',
+      chunks: openaiTextChunks('one two three four five six seven eight').flatMap((chunk) => [chunk, { delayMs: 40 }]),
+    };
+    const fakes = await gpus(3, () => slow);
+    const px = await proxyOver(fakes);
+    const victim = fakes[2]!;
+    const streams = Array.from({ length: 200 }, (_, i) => ask(px.url, { stream: true, session: `load-${i % 40}` }));
+    await victim.waitForRequests(20, { endpoint: 'chat', timeoutMs: 30_000 });
+    await victim.close();
+    const results = await Promise.all(streams);
+    const endings = results.map((res) => (res.status === 200 ? parseSSE(res.text).at(-1)?.event : `http ${res.status}`));
+    const completed = endings.filter((e) => e === 'message_stop').length;
+    const broken = endings.filter((e) => e === 'error').length;
+    expect(completed + broken).toBe(200);
+    // The streams the dead endpoint had started break; everything else completes.
+    expect(broken).toBeLessThanOrEqual(victim.chatRequests.length);
+    expect(completed).toBeGreaterThanOrEqual(200 - victim.chatRequests.length);
+    expect(broken).toBeGreaterThan(0);
+    // The backend's own circuit stayed closed: the other endpoints serve on.
+    expect((await ask(px.url)).status).toBe(200);
+  }, 60_000);
+
+  it('`url` and `endpoints` together stop the start, naming the field', async () => {
+    await expect(
+      startProxy({ backend: 'gpu', backends: { gpu: { type: 'openai', url: 'http://127.0.0.1:9/v1', endpoints: ['http://127.0.0.1:10/v1'] } as never } }),
+    ).rejects.toThrow(/backends\.gpu\.url.*give `endpoints` or `url`/);
+  });
+});
