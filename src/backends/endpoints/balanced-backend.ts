@@ -143,7 +143,7 @@ export class BalancedBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(this.endpoints.map((endpoint) => endpoint.backend.close?.()));
+    await Promise.allSettled(this.endpoints.map((endpoint) => endpoint.backend.close?.() ?? Promise.resolve()));
   }
 }
 
