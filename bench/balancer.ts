@@ -46,7 +46,7 @@ perCallMicros('pick an endpoint of three for a session (affinity, bounded load)'
 });
 const registry = { get: () => undefined, names: () => ['gpu', 'cloud'], spec: () => undefined, active: 'gpu', setActive() {} } as unknown as BackendRegistry;
 perCallMicros("make a request's failover policy (failover: auto)", () => {
-  sink += new Attempts(registry, { after: () => [], available: () => true }, DEFAULT_TUNING) ? 1 : 0;
+  sink += new Attempts(registry, { after: () => [], available: () => true }, DEFAULT_TUNING).hasFallback.length;
 });
 
 const raw = requestBody();
