@@ -37,6 +37,7 @@ export { parseRateLimitHeaders, reportQuota } from './upstream/rate-limit-header
 export { formatWait } from './plugin-kit/format-wait.js';
 export { isSuperseded } from './plugin-kit/attempts.js';
 export { isClientFault, isTransient } from './plugin-kit/failure-kind.js';
+export { withInvoke } from './plugin-kit/with-invoke.js';
 
 // Models: mapping the model a client asks for to an upstream one.
 export { createModelResolver, globToRegExp, isClaudeModel, mappedModel, modelIds } from './plugin-kit/model-mapping.js';
