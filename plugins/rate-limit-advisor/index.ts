@@ -13,6 +13,8 @@ import {
 } from '../../src/plugin.js';
 import { limitName, resetText } from './describe.js';
 import { rateLimitAdvisorOptions, type RateLimitAdvisorOptions } from './options.js';
+import { redisSecrets, resolveRedisConnection } from '../redis-cache/options.js';
+import type { RedisLink } from '../redis-cache/link.js';
 import { exhausted, QuotaBook, tokensLeft, type BackendQuota } from './quota-book.js';
 
 export { rateLimitAdvisorOptions, type RateLimitAdvisorOptions } from './options.js';
@@ -45,6 +47,9 @@ export function rateLimitAdvisor(options: RateLimitAdvisorOptions = {}): Plugin 
   const warnBeforeRequest = checked.warnBeforeRequest ?? true;
   const syncIntervalMs = checked.syncIntervalMs ?? 2_000;
   const book = new QuotaBook();
+  // Its own Redis, when the option names one; otherwise redis-cache's store, when configured.
+  const connection = checked.redis === undefined ? undefined : resolveRedisConnection(checked.redis === true ? {} : checked.redis, 'plugins.rate-limit-advisor.redis');
+  let link: RedisLink | undefined;
   let shared: SharedStore | undefined;
   let sync: NodeJS.Timeout | undefined;
   // The error and respond taps both see a failed request's report: it counts once.
@@ -64,9 +69,16 @@ export function rateLimitAdvisor(options: RateLimitAdvisorOptions = {}): Plugin 
     name: 'rate-limit-advisor',
     optionalDependencies: ['redis-cache'],
     api,
-    apply(kernel) {
+    ...(connection ? { secrets: redisSecrets(connection) } : {}),
+    async apply(kernel) {
       const { hooks, status, backends } = kernel;
-      shared = kernel.findApi('redis-cache')?.shared;
+      if (connection) {
+        // Loaded only here: a proxy without Redis never loads ioredis.
+        const [{ RedisLink }, { sharedStore }] = await Promise.all([import('../redis-cache/link.js'), import('../redis-cache/shared-store.js')]);
+        const own = new RedisLink(connection, kernel.logger);
+        link = own;
+        shared = sharedStore(() => own);
+      } else shared = kernel.findApi('redis-cache')?.shared;
       const store = shared;
       if (store) {
         // What other proxies in front of the same backends recorded; the newer report of a limit wins.
@@ -92,8 +104,12 @@ export function rateLimitAdvisor(options: RateLimitAdvisorOptions = {}): Plugin 
       hooks.respond.tap('rate-limit-advisor', (ctx) => record(ctx));
       status.add('rate-limits', () => report(book));
     },
+    async ready() {
+      await link?.ready();
+    },
     close() {
       clearInterval(sync);
+      link?.close();
     },
   };
 }

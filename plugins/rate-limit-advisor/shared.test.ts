@@ -1,5 +1,6 @@
-// Two proxies in front of the same backend, sharing one real Redis through the redis-cache
-// plugin: the daily quota one of them saw used up is known to the other, which never asked.
+// Two proxies in front of the same backend, sharing one real Redis (through the redis-cache
+// plugin, or the advisor's own `redis` option): the daily quota one of them saw used up is
+// known to the other, which never asked.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from '../../tests/support/fake-upstream.js';
@@ -8,7 +9,12 @@ import { redisPresent, redisRequired, startRedis, type RedisServer } from '../..
 
 type Health = { plugins: Record<string, { status: string; backends?: Record<string, string>; exhausted?: string[] }> };
 
-describe.skipIf(!redisPresent && !redisRequired)('rate-limit-advisor shares what it learns through Redis', () => {
+const setups = {
+  "redis-cache's connection": (url: string) => [['redis-cache', { url }], ['rate-limit-advisor', { syncIntervalMs: 50 }]] as const,
+  "the advisor's own `redis` option": (url: string) => [['rate-limit-advisor', { syncIntervalMs: 50, redis: { url } }]] as const,
+};
+
+describe.skipIf(!redisPresent && !redisRequired).each(Object.entries(setups))('rate-limit-advisor shares what it learns through Redis (%s)', (_label, plugins) => {
   let redis: RedisServer;
   let upstream: FakeUpstream;
   const proxies: TestProxy[] = [];
@@ -21,7 +27,7 @@ describe.skipIf(!redisPresent && !redisRequired)('rate-limit-advisor shares what
         await startProxy({
           backend: 'cloud',
           backends: { cloud: { type: 'cerebras', apiKey: 'csk-test-SHARED-0123456789', apiUrl: `${upstream.url}/v1`, model: 'gpt-oss-120b' } },
-          plugins: [['redis-cache', { url: redis.url }], ['rate-limit-advisor', { syncIntervalMs: 50 }]],
+          plugins: [...plugins(redis.url)],
         }),
       );
     }
@@ -30,6 +36,7 @@ describe.skipIf(!redisPresent && !redisRequired)('rate-limit-advisor shares what
     await Promise.all(proxies.map((p) => p.close()));
     await upstream?.close();
     await redis?.stop();
+    proxies.length = 0;
   });
 
   it('a second proxy sees the used-up daily limit the first one was told of, and warns before its own request', async () => {

@@ -1,6 +1,7 @@
 import { decodeAnswer, encodeAnswer, type Plugin } from '../../src/plugin.js';
 import { decodeValue, encodeValue } from './codec.js';
 import { RedisLink } from './link.js';
+import { sharedStore, type SharedStore } from './shared-store.js';
 import { redisSecrets, resolveRedisSettings, type RedisCacheOptions } from './options.js';
 
 export type { RedisCacheOptions } from './options.js';
@@ -11,10 +12,7 @@ export interface RedisCacheApi {
    * Keys under `llmp:v1:shared:`. Fails soft, as the cache does: `get` is undefined and `set` does
    * nothing while Redis is down or slow (`operationTimeoutMs`), and neither counts as a cache hit.
    */
-  shared: {
-    get(key: string): Promise<string | undefined>;
-    set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  };
+  shared: SharedStore;
 }
 
 declare module '../../src/plugin.js' {
@@ -22,8 +20,6 @@ declare module '../../src/plugin.js' {
     'redis-cache': RedisCacheApi;
   }
 }
-
-const SHARED = 'llmp:v1:shared:';
 
 /**
  * L2: answers shared by every proxy that uses the same Redis (one node or a Cluster), at
@@ -34,14 +30,7 @@ export function redisCache(options: RedisCacheOptions = {}): Plugin {
   const settings = resolveRedisSettings(options);
   let link: RedisLink | undefined;
   // Usable in any plugin order: the link exists once this plugin applied.
-  const api: RedisCacheApi = {
-    shared: {
-      get: async (key) => (await link?.run((client) => client.get(SHARED + key))) ?? undefined,
-      set: async (key, value, ttlSeconds) => {
-        await link?.run((client) => client.set(SHARED + key, value, 'EX', Math.max(1, Math.ceil(ttlSeconds))));
-      },
-    },
-  };
+  const api: RedisCacheApi = { shared: sharedStore(() => link) };
   return {
     name: 'redis-cache',
     dependencies: ['cache'],
