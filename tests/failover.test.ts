@@ -237,7 +237,9 @@ describe('failover: "auto"', () => {
     const res = await ask(px.url);
     expect(res.status).toBe(502);
     expect(res.headers.get('x-llm-proxy-backend')).toBe('spare');
-    expect(parseError(res.text).error.message).toContain('spare broke');
+    const message = parseError(res.text).error.message;
+    expect(message).toContain('spare broke');
+    expect(message).toMatch(/failover tried first: gpu \(upstream returned HTTP 500.*gpu broke\), gpu \(.*\), spare \(.*spare broke\)/);
     expect([chats(gpu), chats(spare)]).toEqual([2, 2]);
   });
 });

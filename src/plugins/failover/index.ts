@@ -2,6 +2,7 @@ import { ConfigError, ProxyError } from '../../errors.js';
 import type { FailoverMode, FailoverSettings } from '../../config/types.js';
 import type { BackendRegistry, Plugin, PluginApis, ProxyContext } from '../../kernel/types.js';
 import { Attempts, DEFAULT_TUNING, type Candidates, type FailoverTuning } from './policy.js';
+import { isSuperseded } from '../../plugin-kit/attempts.js';
 
 
 declare module '../../errors.js' {
@@ -33,6 +34,11 @@ export function failover(settings: FailoverSettings = {}): Plugin {
       const advisor = kernel.findApi('rate-limit-advisor');
       kernel.hooks.request.tap({ name: 'failover', stage: 100 }, (ctx) => {
         if (ctx.endpoint === 'messages') ctx.retryPolicy = new Attempts(registry, candidates, tuning);
+      });
+      // The error the client gets says what was tried before it.
+      kernel.hooks.error.tap('failover', (ctx, error) => {
+        if (ctx.attempts.length === 0 || isSuperseded(ctx, error)) return;
+        error.advise(`failover tried first: ${ctx.attempts.map((attempt) => `${attempt.backend} (${brief(attempt.error.message)})`).join(', ')}`);
       });
       if (advisor) {
         // Before the advisor's own warning (-50): a backend whose quota cannot serve this request
@@ -90,6 +96,10 @@ function checkFallbacks(backends: BackendRegistry): void {
 
 function quotaShort(ctx: ProxyContext, reason: string): ProxyError {
   return new ProxyError(reason, { code: 'quota_short', type: 'rate_limit_error', status: 429, backend: ctx.route?.backend.name });
+}
+
+function brief(message: string): string {
+  return message.length > 120 ? `${message.slice(0, 117)}...` : message;
 }
 
 function definedOnly(settings: FailoverSettings): Partial<FailoverTuning> {
