@@ -128,7 +128,7 @@ describe('Claude Code gives up at once when retrying cannot help, and retries wh
 
   it('a per-minute limit is retried after its retry-after, and then answers', async () => {
     cerebras.enqueue(
-      { kind: 'error', status: 429, message: 'Tokens per minute limit exceeded', headers: { 'retry-after': '1' }, rateLimit: { remainingRequestsDay: 500, remainingTokensMinute: 0 } },
+      { kind: 'error', status: 429, message: 'Tokens per minute limit exceeded', headers: { 'retry-after': '2' }, rateLimit: { remainingRequestsDay: 500, remainingTokensMinute: 0 } },
       { kind: 'openai-stream', chunks: openaiTextChunks('answered after the limit reset') },
     );
     const run = await runClaude({ baseUrl: relay.url, prompt: 'say hi', extraArgs: ['--model', 'cerebras'], env: { CLAUDE_CODE_MAX_RETRIES: '1' } });

@@ -84,7 +84,7 @@ export class BalancedBackend implements Backend {
         request = undefined;
         endpoint.succeeded(Date.now() - started);
         call.context.responseHeaders['x-llm-proxy-endpoint'] = endpoint.label;
-        return track(response, endpoint, call.signal);
+        return track(response, endpoint, call);
       } catch (thrown) {
         endpoint.inFlight--;
         const error = toProxyError(thrown);
@@ -160,7 +160,8 @@ function callFor(call: UpstreamCall, request: MessagesRequest): UpstreamCall {
 }
 
 /** Counts the request in flight until its answer ends; a stream that breaks counts against the endpoint. */
-function track(response: ProviderResponse, endpoint: Endpoint, signal: AbortSignal): ProviderResponse {
+function track(response: ProviderResponse, endpoint: Endpoint, call: UpstreamCall): ProviderResponse {
+  const { signal } = call;
   if (response.kind === 'message') {
     endpoint.inFlight--;
     return response;
@@ -187,6 +188,8 @@ function track(response: ProviderResponse, endpoint: Endpoint, signal: AbortSign
             endpoint.failed(error.message);
             error.endpoint = endpoint.label;
           }
+          // Another attempt (failover, before anything was sent) names its own endpoint, if any.
+          delete call.context.responseHeaders['x-llm-proxy-endpoint'];
           throw error;
         }
       },
