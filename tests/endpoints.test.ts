@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream, type Reply } from './support/fake-upstream.js';
+import { freePort } from './support/free-port.js';
 import { parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';
+import { run, sandbox, startProxy as startCliProxy } from './support/cli.js';
 
 // Several endpoints behind one backend (issue 9 item 4, story 7: rented GPUs serving one model),
 // against real loopback upstreams: balance, session affinity, an endpoint that dies and comes back.
@@ -136,4 +138,23 @@ describe('backends with several endpoints', () => {
       startProxy({ backend: 'gpu', backends: { gpu: { type: 'openai', url: 'http://127.0.0.1:9/v1', endpoints: ['http://127.0.0.1:10/v1'] } as never } }),
     ).rejects.toThrow(/backends\.gpu\.url.*give `endpoints` or `url`/);
   });
+
+  it('the same URL twice is an error naming the entry', async () => {
+    await expect(
+      startProxy({ backend: 'gpu', backends: { gpu: { type: 'openai', endpoints: ['http://127.0.0.1:9/v1', 'http://127.0.0.1:9/v1'] } } }),
+    ).rejects.toThrow(/backends\.gpu\.endpoints\[1\].*twice/);
+  });
+
+  it('`llm-proxy status` lists each endpoint with its state', async () => {
+    const [alive] = await gpus(1);
+    const dead = `http://127.0.0.1:${await freePort()}/v1`;
+    const box = sandbox({ backend: 'gpu', backends: { gpu: { type: 'openai', model: 'qwen3-coder:30b', endpoints: [`${alive!.url}/v1`, dead] } } });
+    await startCliProxy(box);
+    const human = await run(box, ['status']);
+    expect(human.stdout).toMatch(/! gpu /);
+    expect(human.stdout).toContain(`✓ ${alive!.url}/v1  0 in flight`);
+    expect(human.stdout).toMatch(new RegExp(`✗ ${dead.replace(/[.]/g, '\\.')}  0 in flight.*connection refused`));
+    const json = JSON.parse((await run(box, ['status', '--json'])).stdout) as Array<{ backends: Array<{ name: string; endpoints?: Array<{ url: string; status: string }> }> }>;
+    expect(json[0]?.backends.find((b) => b.name === 'gpu')?.endpoints?.map((e) => e.status)).toEqual(['ok', 'down']);
+  }, 60_000);
 });

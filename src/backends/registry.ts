@@ -135,9 +135,14 @@ function endpointSpecs(spec: BackendSpec, file?: string): BackendSpec[] | undefi
   if (rest.url !== undefined || rest.tunnel !== undefined) {
     throw new ConfigError('give `endpoints` or `url` (and `tunnel`), not both', { file: spec.file ?? file, field: `${field}.url` });
   }
+  const seen = new Set<string>();
   return endpoints.map((entry: unknown, i) => {
     const { url, tunnel } = typeof entry === 'string' ? { url: entry, tunnel: undefined } : ((entry ?? {}) as { url?: unknown; tunnel?: unknown });
     const options = { ...rest, ...(url === undefined ? {} : { url }), ...(tunnel === undefined ? {} : { tunnel }) };
+    if (typeof url === 'string' && seen.has(url)) {
+      throw new ConfigError(`lists ${redactUrl(url)} twice`, { file: spec.file ?? file, field: `${field}.endpoints[${i}]` });
+    }
+    if (typeof url === 'string') seen.add(url);
     return { ...spec, options, endpoint: typeof url === 'string' && url !== '' ? redactUrl(url) : `endpoints[${i}]` };
   });
 }

@@ -47,8 +47,12 @@ export class Endpoint {
     this.#retryAt = now + Math.min(LONGEST_COOLDOWN_MS, FIRST_COOLDOWN_MS * 2 ** (this.consecutiveFailures - 1));
   }
 
+  /** Probes it (for /health and periodic probes); what the probe finds takes it out or brings it back. */
   async health(signal?: AbortSignal): Promise<BackendHealth> {
-    return this.backend.health(signal);
+    const result = await this.backend.health(signal);
+    if (result.status === 'down' && this.state === 'up') this.failed(`probe: ${result.detail ?? 'down'}`);
+    else if (result.status !== 'down' && this.state === 'down') this.succeeded(result.latencyMs ?? 0);
+    return result;
   }
 
   async #probe(): Promise<void> {
