@@ -23,6 +23,12 @@ export async function startSigningUpstream(secret: string): Promise<SigningUpstr
   const received: Array<Record<string, unknown>> = [];
   let served = 0;
   const server: Server = createServer((req, res) => {
+    if (req.method === 'GET') {
+      // The model list the proxy probes.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: [{ id: 'claude-sonnet-4-5', type: 'model' }], has_more: false }));
+      return;
+    }
     void readJson(req).then((body) => {
       received.push(body);
       const refusal = check(body, sign);

@@ -26,6 +26,8 @@ export interface BackendHealthApi {
   circuit(backend: string): CircuitState | undefined;
   /** The last periodic probe, when probes run (`probeIntervalMs`). */
   lastProbe(backend: string): ProbeResult | undefined;
+  /** The last probe, or (before the first one finished) the one under way or a new one. */
+  latestProbe(backend: string): Promise<ProbeResult>;
   /** Probes run on their own: /health reports the last one instead of probing. */
   readonly periodic: boolean;
 }
@@ -51,7 +53,7 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
     minRequests: checked.minRequests ?? 10,
     cooldownMs: checked.cooldownMs ?? 15_000,
   };
-  const probeIntervalMs = checked.probeIntervalMs ?? 0;
+  const probeIntervalMs = checked.probeIntervalMs ?? 30_000;
   const probeTimeoutMs = checked.probeTimeoutMs ?? 5_000;
   const syncIntervalMs = checked.syncIntervalMs ?? 2_000;
   const breakers = new Map<string, Breaker>();
@@ -74,10 +76,19 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
     if (!breaker) breakers.set(name, (breaker = new Breaker(settings)));
     return breaker;
   };
-  const probe = async (name: string): Promise<ProbeResult> => {
-    const result = { ...(await probeOnce(backends, name, probeTimeoutMs)), at: Date.now() };
-    probes.set(name, result);
-    return result;
+  const running = new Map<string, Promise<ProbeResult>>();
+  // One probe per backend at a time: a round, a trial and /health share it.
+  const probe = (name: string): Promise<ProbeResult> => {
+    const under = running.get(name);
+    if (under) return under;
+    const next = probeOnce(backends, name, probeTimeoutMs).then((health) => {
+      const result = { ...health, at: Date.now() };
+      probes.set(name, result);
+      return result;
+    });
+    running.set(name, next);
+    void next.finally(() => running.delete(name));
+    return next;
   };
   // One trial per backend at a time; the requests that arrive meanwhile wait for its verdict.
   const trial = (name: string): Promise<boolean> => {
@@ -106,6 +117,13 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
       };
     },
     lastProbe: (name) => probes.get(name),
+    latestProbe: (name) => {
+      const last = probes.get(name);
+      // A backend last seen down that a request just reached is being probed again: wait for that.
+      const under = running.get(name);
+      if (under && (!last || last.status === 'down')) return under;
+      return last ? Promise.resolve(last) : probe(name);
+    },
     periodic: probeIntervalMs > 0,
   };
 
@@ -141,7 +159,10 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
         // A hit never reached the backend.
         if (ctx.cache.status === 'hit' || ctx.cache.status === 'semantic-hit' || outcome.error) return;
         const name = outcome.backend ?? ctx.route?.backend.name;
-        if (name !== undefined && outcome.complete && breakers.has(name)) update(name, (breaker) => breaker.success());
+        if (name === undefined || !outcome.complete) return;
+        if (breakers.has(name)) update(name, (breaker) => breaker.success());
+        // It answered: a probe that last found it down (a tunnel not up yet) is out of date.
+        if (probeIntervalMs > 0 && probes.get(name)?.status === 'down') void probe(name);
       });
       // Every failed attempt, the ones failover followed with another included; a refusal of this
       // plugin's own says nothing new.

@@ -15,7 +15,7 @@ export const backendHealthOptions = z.strictObject({
   minRequests: wholeNumber.optional(),
   /** How long an open circuit answers at once before it tries the backend again, ms. Default 15000. */
   cooldownMs: positiveNumberOption.optional(),
-  /** Probe every backend this often, ms, and have /health report the last probe; 0 (default): no periodic probes, /health probes when asked. */
+  /** Probe every backend this often, ms, and have /health report the last probe and its age. Default 30000; 0: no periodic probes, /health probes when asked. */
   probeIntervalMs: wholeNumber.optional(),
   /** With the redis-cache plugin: how often circuits other proxies opened or closed are read from Redis, ms. Default 2000. */
   syncIntervalMs: positiveNumberOption.optional(),

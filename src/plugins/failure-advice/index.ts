@@ -1,5 +1,5 @@
 import type { ProxyError } from '../../errors.js';
-import type { BackendRegistry, HealthState, Plugin } from '../../kernel/types.js';
+import type { BackendRegistry, HealthState, Plugin, PluginApis } from '../../kernel/types.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import { probeBackend } from '../../plugin-kit/probe.js';
 import { isSuperseded } from '../../plugin-kit/attempts.js';
@@ -12,7 +12,8 @@ export { failureAdviceOptions, type FailureAdviceOptions } from './options.js';
  * overloaded), the error names the other configured backends that answer right now, e.g.
  * "`llm-proxy switch cerebras`". Taps `error` and only adds advice. Probes are bounded
  * (`probeTimeoutMs`, all at once) and cached (`cacheMs`), so a failing request waits at most one
- * probe and a burst of failures probes once. (The rate-limit advisor will take this over.)
+ * probe and a burst of failures probes once. While backend-health probes periodically (its
+default), its last probe and open circuits answer instead, with no probe of this plugin's own.
  */
 export function failureAdvice(options: FailureAdviceOptions = {}): Plugin {
   const checked = parsePluginOptions('failure-advice', failureAdviceOptions, options);
@@ -20,9 +21,11 @@ export function failureAdvice(options: FailureAdviceOptions = {}): Plugin {
   const cacheMs = checked.cacheMs ?? 15_000;
   return {
     name: 'failure-advice',
-    apply({ hooks, backends }) {
+    optionalDependencies: ['backend-health'],
+    apply(kernel) {
+      const { hooks, backends } = kernel;
       if (checked.enabled === false) return;
-      const probes = new HealthProbes(backends, probeTimeoutMs, cacheMs);
+      const probes = new HealthProbes(backends, probeTimeoutMs, cacheMs, kernel.findApi('backend-health'));
       hooks.error.tapPromise('failure-advice', async (ctx, error) => {
         if (!isBackendFailure(error) || isSuperseded(ctx, error)) return;
         const others = backends.names().filter((name) => name !== error.backend);
@@ -51,9 +54,16 @@ class HealthProbes {
     private readonly backends: BackendRegistry,
     private readonly timeoutMs: number,
     private readonly cacheMs: number,
+    private readonly monitor?: PluginApis['backend-health'],
   ) {}
 
   state(name: string): Promise<HealthState> {
+    const monitor = this.monitor;
+    // backend-health probes every backend already: its last probe (and circuit) is the answer.
+    if (monitor?.periodic) {
+      if (monitor.circuit(name)?.state === 'open') return Promise.resolve('down');
+      return bounded(monitor.latestProbe(name).then((probe) => probe.status), this.timeoutMs);
+    }
     const cached = this.#cache.get(name);
     if (cached && Date.now() - cached.at < this.cacheMs) return cached.state;
     const state = this.#probe(name);
@@ -66,4 +76,14 @@ class HealthProbes {
     return backend ? (await probeBackend(backend, this.timeoutMs)).status : 'down';
   }
 
+}
+
+/** The state, or `unknown` when it takes longer than a failing request should wait. */
+function bounded(state: Promise<HealthState>, timeoutMs: number): Promise<HealthState> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<HealthState>((resolve) => {
+    timer = setTimeout(() => resolve('unknown'), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([state, late]).finally(() => clearTimeout(timer));
 }

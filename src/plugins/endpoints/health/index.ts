@@ -14,8 +14,9 @@ export interface HealthReport {
 const HEALTH_TIMEOUT_MS = 5_000;
 
 /**
- * Every backend's health: the last periodic probe and its age when backend-health runs probes,
- * else a probe of each now (all at once, each bounded). A backend whose circuit is open is `down`
+ * Every backend's health: the last periodic probe and its age when backend-health runs probes
+ * (the default; before the first one finished, that one), else a probe of each now (all at once,
+ * each bounded). A backend whose circuit is open is `down`
  * whatever its probe says: the proxy is not sending it requests.
  */
 export async function checkHealth(backends: BackendRegistry, sections: StatusRegistry, monitor?: HealthMonitor): Promise<HealthReport> {
@@ -23,8 +24,7 @@ export async function checkHealth(backends: BackendRegistry, sections: StatusReg
   const entries = await Promise.all(
     backends.names().map(async (name) => {
       const backend = backends.get(name)!;
-      const last = monitor?.periodic ? monitor.lastProbe(name) : undefined;
-      const health = last ?? (await probeBackend(backend, HEALTH_TIMEOUT_MS));
+      const health = monitor?.periodic ? await monitor.latestProbe(name) : await probeBackend(backend, HEALTH_TIMEOUT_MS);
       const { models: _models, at, ...rest } = health as BackendHealth & { at?: number };
       const age = at === undefined ? {} : { probeAgeSeconds: Math.max(0, Math.round((Date.now() - at) / 1000)) };
       const circuit = monitor?.circuit(name);
