@@ -69,7 +69,7 @@ describe('llm-proxy recommend', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/gpu\s+down .*\(active\)/);
     expect(result.stdout).toContain('→ gpu is down; local answers');
-    expect(result.stdout).toContain('(from probes just now (no proxy is running: quota unknown))');
+    expect(result.stdout).toContain('(from probes just now; no proxy is running, so the quota is unknown)');
     // No proxy to switch: the command starts one on it.
     expect(result.stdout).toMatch(/^ {2}LLM_BACKEND=local llm-proxy start$/m);
 

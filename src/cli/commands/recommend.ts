@@ -100,7 +100,7 @@ function print(result: Recommendation): void {
     if (b.detail && b.health !== 'ok') out(pc.dim(`    ${b.detail}`));
   }
   out();
-  const from = result.source === 'running proxy' ? 'from the running proxy' : 'from probes just now (no proxy is running: quota unknown)';
+  const from = result.source === 'running proxy' ? 'from the running proxy' : 'from probes just now; no proxy is running, so the quota is unknown';
   out(`${result.use ? pc.green('→') : pc.red('✗')} ${result.reason} ${pc.dim(`(${from})`)}`);
   if (result.command) out(`  ${pc.cyan(result.command)}`);
 }
