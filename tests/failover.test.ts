@@ -182,6 +182,34 @@ describe('failover: "auto"', () => {
     expect(chats(spare)).toBe(0);
   });
 
+  it('an overloaded backend (529) is retried, then the fallback answers', async () => {
+    const gpu = await upstream();
+    const spare = await upstream();
+    gpu.setFallback({ kind: 'error', status: 529, message: 'Overloaded' });
+    spare.enqueue(reply('not overloaded'));
+    const px = await proxy({ backend: 'gpu', failover: FAST, backends: { gpu: openaiBackend(gpu.url), spare: openaiBackend(spare.url) } });
+    const res = await ask(px.url);
+    expect(textOf(res.text)).toBe('not overloaded');
+    expect(chats(gpu)).toBe(3);
+  });
+
+  it('a stall midway through a stream ends it with `event: error` and is not resent', async () => {
+    const gpu = await upstream();
+    const spare = await upstream();
+    gpu.setFallback({ kind: 'openai-stream', chunks: [...openaiTextChunks('started then').slice(0, 2), { delayMs: 5_000 }] });
+    const px = await proxy({
+      backend: 'gpu',
+      failover: FAST,
+      server: { idleTimeoutMs: 300 },
+      backends: { gpu: openaiBackend(gpu.url), spare: openaiBackend(spare.url) },
+    });
+    const res = await ask(px.url, { stream: true });
+    const events = parseSSE(res.text);
+    expect(events[0]?.event).toBe('message_start');
+    expect(events.at(-1)?.event).toBe('error');
+    expect(chats(spare)).toBe(0);
+  });
+
   it('a timeout before the first byte moves on', async () => {
     const gpu = await upstream();
     const spare = await upstream();
