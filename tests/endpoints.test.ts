@@ -3,6 +3,7 @@ import { openaiTextChunks, startFakeUpstream, type FakeUpstream, type Reply } fr
 import { freePort } from './support/free-port.js';
 import { parseSSE, postMessages, startProxy, type TestProxy } from './support/proxy.js';
 import { run, sandbox, startProxy as startCliProxy } from './support/cli.js';
+import { redisPresent, redisRequired, startRedis } from './support/redis.js';
 
 // Several endpoints behind one backend (issue 9 item 4, story 7: rented GPUs serving one model),
 // against real loopback upstreams: balance, session affinity, an endpoint that dies and comes back.
@@ -157,4 +158,36 @@ describe('backends with several endpoints', () => {
     const json = JSON.parse((await run(box, ['status', '--json'])).stdout) as Array<{ backends: Array<{ name: string; endpoints?: Array<{ url: string; status: string }> }> }>;
     expect(json[0]?.backends.find((b) => b.name === 'gpu')?.endpoints?.map((e) => e.status)).toEqual(['ok', 'down']);
   }, 60_000);
+
+  it.skipIf(!redisPresent && !redisRequired)('an endpoint one proxy took out is out for a second proxy too, through Redis', async () => {
+    const redis = await startRedis();
+    opened.push({ close: () => redis.stop() });
+    const [stuck, good] = await gpus(2);
+    stuck!.setFallback({ kind: 'hang' });
+    const config = {
+      backend: 'gpu',
+      backends: { gpu: { type: 'openai' as const, model: 'qwen3-coder:30b', firstByteTimeoutMs: 500, endpoints: [`${stuck!.url}/v1`, `${good!.url}/v1`] } },
+      plugins: [['redis-cache', { url: redis.url }], ['backend-health', { syncIntervalMs: 50 }]] as Array<[string, unknown]>,
+    };
+    const first = await startProxy(config);
+    opened.push(first);
+    const second = await startProxy(config);
+    opened.push(second);
+    while (stuck!.chatRequests.length === 0) expect((await ask(first.url)).status).toBe(200);
+
+    type Health = { backends: { gpu: { status: string; endpoints: Array<{ url: string; status: string; detail?: string }> } } };
+    const deadline = Date.now() + 10_000;
+    let seen: Health['backends']['gpu'] | undefined;
+    while (Date.now() < deadline) {
+      seen = ((await (await fetch(`${second.url}/health`)).json()) as Health).backends.gpu;
+      if (seen.endpoints[0]?.status === 'down') break;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(seen?.status).toBe('degraded');
+    expect(seen?.endpoints[0]).toMatchObject({ url: `${stuck!.url}/v1`, status: 'down', detail: 'reported down by another proxy' });
+    // The second proxy never sent it a request, and does not now.
+    const before = stuck!.chatRequests.length;
+    expect((await ask(second.url)).headers.get('x-llm-proxy-endpoint')).toBe(`${good!.url}/v1`);
+    expect(stuck!.chatRequests.length).toBe(before);
+  }, 30_000);
 });

@@ -46,6 +46,30 @@ export interface Backend {
   close?(): Promise<void>;
   /** A description for `status`, free of secrets (URL without credentials, model). */
   describe(): Record<string, string | number | boolean | undefined>;
+  /** A backend with several `endpoints`: each one's live state, for /health and for sharing it between proxies. */
+  readonly endpoints?: readonly BackendEndpoint[];
+}
+
+/** What another proxy needs to know of one endpoint: whether it takes requests, and since when. */
+export interface SharedEndpointState {
+  state: 'up' | 'down';
+  /** When it last went up or down, epoch ms: the newer change wins. */
+  changedAt: number;
+  /** While down: when it is probed again, epoch ms. */
+  retryAt: number;
+  consecutiveFailures: number;
+}
+
+/** One endpoint of a backend with several, as plugins see it. */
+export interface BackendEndpoint {
+  readonly label: string;
+  readonly state: 'up' | 'down';
+  readonly inFlight: number;
+  readonly lastFailure?: string;
+  readonly changedAt: number;
+  shared(): SharedEndpointState;
+  /** Takes another proxy's state when it changed later than this one's. */
+  adopt(remote: SharedEndpointState): void;
 }
 
 export interface BackendSpec<Options = Readonly<Record<string, unknown>>> {

@@ -1,4 +1,4 @@
-import type { Backend, BackendHealth } from '../types.js';
+import type { Backend, BackendEndpoint, BackendHealth, SharedEndpointState } from '../types.js';
 
 const FIRST_COOLDOWN_MS = 2_000;
 const LONGEST_COOLDOWN_MS = 30_000;
@@ -8,12 +8,13 @@ const LONGEST_COOLDOWN_MS = 30_000;
  * failure takes it out of the rotation at once; after a cooldown (doubling while it keeps
  * failing) one probe decides whether it comes back.
  */
-export class Endpoint {
+export class Endpoint implements BackendEndpoint {
   inFlight = 0;
   state: 'up' | 'down' = 'up';
   consecutiveFailures = 0;
   lastFailure?: string;
   latencyMs?: number;
+  changedAt = 0;
   #retryAt = 0;
   #probing = false;
 
@@ -36,6 +37,7 @@ export class Endpoint {
 
   succeeded(latencyMs: number): void {
     this.latencyMs = latencyMs;
+    if (this.state === 'down') this.changedAt = Date.now();
     this.state = 'up';
     this.consecutiveFailures = 0;
   }
@@ -43,15 +45,30 @@ export class Endpoint {
   failed(reason: string, now = Date.now()): void {
     this.consecutiveFailures++;
     this.lastFailure = reason.slice(0, 300);
+    if (this.state === 'up') this.changedAt = now;
     this.state = 'down';
     this.#retryAt = now + Math.min(LONGEST_COOLDOWN_MS, FIRST_COOLDOWN_MS * 2 ** (this.consecutiveFailures - 1));
+  }
+
+  shared(): SharedEndpointState {
+    return { state: this.state, changedAt: this.changedAt, retryAt: this.#retryAt, consecutiveFailures: this.consecutiveFailures };
+  }
+
+  adopt(remote: SharedEndpointState): void {
+    if (remote.changedAt <= this.changedAt) return;
+    this.state = remote.state;
+    this.changedAt = remote.changedAt;
+    this.#retryAt = remote.retryAt;
+    this.consecutiveFailures = remote.consecutiveFailures;
+    if (remote.state === 'down') this.lastFailure = 'reported down by another proxy';
   }
 
   /** Probes it (for /health and periodic probes); what the probe finds takes it out or brings it back. */
   async health(signal?: AbortSignal): Promise<BackendHealth> {
     const result = await this.backend.health(signal);
     if (result.status === 'down' && this.state === 'up') this.failed(`probe: ${result.detail ?? 'down'}`);
-    else if (result.status !== 'down' && this.state === 'down') this.succeeded(result.latencyMs ?? 0);
+    // Not before its cooldown: a model list that answers says little of a server whose requests failed.
+    else if (result.status !== 'down' && this.state === 'down' && Date.now() >= this.#retryAt) this.succeeded(result.latencyMs ?? 0);
     return result;
   }
 

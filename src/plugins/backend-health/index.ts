@@ -1,6 +1,6 @@
 import { ProxyError } from '../../errors.js';
 import { isRecord } from '../../config/is-record.js';
-import type { BackendHealth, BackendRegistry, Plugin, PluginApis } from '../../kernel/types.js';
+import type { BackendEndpoint, BackendHealth, BackendRegistry, Plugin, PluginApis, SharedEndpointState } from '../../kernel/types.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import { probeBackend } from '../../plugin-kit/probe.js';
 import { Breaker, type BreakerState, type SharedCircuit } from './breaker.js';
@@ -138,10 +138,12 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
       const store = shared;
       if (store) {
         // Circuits other proxies in front of the same backends opened or closed; the newer change wins.
+        const pushed = new Map<string, number>();
         const pull = async () => {
           for (const name of registry.names()) {
             const remote = parseShared(await store.get(`circuit:${name}`));
             if (remote) breakerOf(name).adopt(remote);
+            for (const endpoint of registry.get(name)?.endpoints ?? []) await syncEndpoint(store, `endpoint:${name}:${endpoint.label}`, endpoint, pushed);
           }
         };
         sync = setInterval(() => void pull(), syncIntervalMs);
@@ -196,6 +198,32 @@ export function backendHealth(options: BackendHealthOptions = {}): Plugin {
 }
 
 type SharedStore = PluginApis['redis-cache']['shared'];
+
+/**
+ * One endpoint of a backend with several, between proxies: a change of its own (taken out,
+ * back) is written once, and a later change another proxy wrote is taken. No failure text.
+ */
+async function syncEndpoint(store: SharedStore, key: string, endpoint: BackendEndpoint, pushed: Map<string, number>): Promise<void> {
+  if (endpoint.changedAt > (pushed.get(key) ?? 0)) {
+    pushed.set(key, endpoint.changedAt);
+    await store.set(key, JSON.stringify(endpoint.shared()), 86_400);
+    return;
+  }
+  const remote = parseSharedEndpoint(await store.get(key));
+  if (remote) endpoint.adopt(remote);
+}
+
+function parseSharedEndpoint(text: string | undefined): SharedEndpointState | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!isRecord(value) || (value.state !== 'up' && value.state !== 'down')) return undefined;
+    if (typeof value.changedAt !== 'number' || typeof value.retryAt !== 'number' || typeof value.consecutiveFailures !== 'number') return undefined;
+    return { state: value.state, changedAt: value.changedAt, retryAt: value.retryAt, consecutiveFailures: value.consecutiveFailures };
+  } catch {
+    return undefined;
+  }
+}
 
 /** A circuit another proxy shared, if it reads as one. */
 function parseShared(text: string | undefined): SharedCircuit | undefined {

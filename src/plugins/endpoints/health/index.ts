@@ -1,4 +1,4 @@
-import type { BackendHealth, BackendRegistry, Plugin, PluginApis, StatusRegistry, StatusSection } from '../../../kernel/types.js';
+import type { Backend, BackendHealth, BackendRegistry, Plugin, PluginApis, StatusRegistry, StatusSection } from '../../../kernel/types.js';
 import { probeBackend } from '../../../plugin-kit/probe.js';
 
 type HealthMonitor = PluginApis['backend-health'];
@@ -24,7 +24,8 @@ export async function checkHealth(backends: BackendRegistry, sections: StatusReg
   const entries = await Promise.all(
     backends.names().map(async (name) => {
       const backend = backends.get(name)!;
-      const health = monitor?.periodic ? await monitor.latestProbe(name) : await probeBackend(backend, HEALTH_TIMEOUT_MS);
+      const probed = monitor?.periodic ? await monitor.latestProbe(name) : await probeBackend(backend, HEALTH_TIMEOUT_MS);
+      const health = withLiveEndpoints(probed, backend);
       const { models: _models, at, ...rest } = health as BackendHealth & { at?: number };
       const age = at === undefined ? {} : { probeAgeSeconds: Math.max(0, Math.round((Date.now() - at) / 1000)) };
       const circuit = monitor?.circuit(name);
@@ -45,6 +46,25 @@ export async function checkHealth(backends: BackendRegistry, sections: StatusReg
   const anyDown = entries.some(([, h]) => h.status !== 'ok') || Object.values(extra).some((s) => s.status === 'down' || s.status === 'degraded');
   const status = activeStatus === 'down' ? 'down' : anyDown ? 'degraded' : 'ok';
   return { status, active: backends.active, backends: report, plugins: extra };
+}
+
+/**
+ * A backend with several endpoints: the probe's view of each, with what routing knows now (its
+ * requests in flight, and an endpoint taken out since, here or by another proxy, as `down`).
+ */
+function withLiveEndpoints<H extends BackendHealth>(health: H, backend: Backend): H {
+  const live = backend.endpoints;
+  if (!live || !health.endpoints) return health;
+  const endpoints = health.endpoints.map((entry) => {
+    const now = live.find((endpoint) => endpoint.label === entry.url);
+    if (!now) return entry;
+    const down = now.state === 'down' ? { status: 'down' as const, detail: now.lastFailure ?? entry.detail } : {};
+    return { ...entry, inFlight: now.inFlight, ...down };
+  });
+  const up = endpoints.filter((entry) => entry.status !== 'down').length;
+  const status = up === endpoints.length ? health.status : up === 0 ? 'down' : 'degraded';
+  const detail = up === endpoints.length ? health.detail : `${up} of ${endpoints.length} endpoints answer`;
+  return { ...health, status, endpoints, ...(detail === undefined ? {} : { detail }) };
 }
 
 /** Built-in: `HEAD /` and `GET /` (Claude Code probes them) and `GET /health`. */
