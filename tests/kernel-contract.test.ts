@@ -115,6 +115,49 @@ describe('hook order', () => {
   });
 });
 
+describe('another attempt (ctx.retryPolicy)', () => {
+  it('keeps the whole request for it: the failed attempt reaches the error hook (in ctx.attempts), then transform(request) and the backend run again', async () => {
+    const calls: string[] = [];
+    const retryOnce: Plugin = {
+      name: 'retry-once',
+      apply({ hooks }) {
+        hooks.request.tap('retry-once', (ctx) => {
+          let left = 1;
+          ctx.retryPolicy = { next: (_error, c) => (left-- > 0 && c.route ? { route: c.route, delayMs: 0 } : undefined) };
+        });
+        hooks.transform.tap('retry-once', (exchange, ctx) => {
+          if (exchange.phase === 'request') calls.push(`transform:request (${exchange.body.messages.length} message, attempt ${ctx.attempts.length + 1})`);
+          else calls.push('transform:response');
+          return exchange;
+        });
+        hooks.error.tap('retry-once', (ctx, error) => {
+          calls.push(`error ${error.code} (superseded: ${ctx.attempts.some((a) => a.error === error)})`);
+        });
+        hooks.respond.tap('retry-once', () => {
+          calls.push('respond');
+        });
+      },
+    };
+    running = await startProxy({
+      backend: 'canned',
+      backends: { canned: { type: 'scripted', responses: [{ error: { status: 503, type: 'overloaded_error', message: 'busy' } }, { text: 'second attempt' }] } },
+      plugins: [retryOnce],
+    });
+    const px = running;
+    const res = await postMessages(px.url, ask('retry me'));
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('second attempt');
+    await until(() => calls.includes('respond'));
+    expect(calls).toEqual([
+      'transform:request (1 message, attempt 1)',
+      'error scripted_error (superseded: true)',
+      'transform:request (1 message, attempt 2)',
+      'transform:response',
+      'respond',
+    ]);
+  });
+});
+
 describe('stages and enforce', () => {
   it('runs taps by stage, then in plugin order; plugins apply pre, normal, post whatever their place in the config', async () => {
     const order: string[] = [];
