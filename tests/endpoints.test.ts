@@ -190,4 +190,15 @@ describe('backends with several endpoints', () => {
     expect((await ask(second.url)).headers.get('x-llm-proxy-endpoint')).toBe(`${good!.url}/v1`);
     expect(stuck!.chatRequests.length).toBe(before);
   }, 30_000);
+
+  it('an endpoint a tunnel supplies is named by its tunnel', async () => {
+    const [gpu] = await gpus(1);
+    const sshPort = await freePort();
+    const px = await proxyOver([], {
+      endpoints: [`${gpu!.url}/v1`, { tunnel: { host: '127.0.0.1', port: sshPort, user: 'nobody', remotePort: 8000 } }],
+    });
+    type Health = { backends: { gpu: { endpoints: Array<{ url: string }> } } };
+    const health = (await (await fetch(`${px.url}/health`)).json()) as Health;
+    expect(health.backends.gpu.endpoints.map((e) => e.url)).toEqual([`${gpu!.url}/v1`, `endpoints[1] (ssh nobody@127.0.0.1:${sshPort})`]);
+  });
 });

@@ -143,6 +143,13 @@ function endpointSpecs(spec: BackendSpec, file?: string): BackendSpec[] | undefi
       throw new ConfigError(`lists ${redactUrl(url)} twice`, { file: spec.file ?? file, field: `${field}.endpoints[${i}]` });
     }
     if (typeof url === 'string') seen.add(url);
-    return { ...spec, options, endpoint: typeof url === 'string' && url !== '' ? redactUrl(url) : `endpoints[${i}]` };
+    return { ...spec, options, endpoint: typeof url === 'string' && url !== '' ? redactUrl(url) : `endpoints[${i}]${viaTunnel(tunnel)}` };
   });
+}
+
+/** ` (ssh user@host:port)` for an endpoint a tunnel supplies, so its label says which GPU it is. */
+function viaTunnel(tunnel: unknown): string {
+  if (typeof tunnel !== 'object' || tunnel === null) return '';
+  const { host, user, port } = tunnel as { host?: unknown; user?: unknown; port?: unknown };
+  return typeof host === 'string' ? ` (ssh ${typeof user === 'string' ? `${user}@` : ''}${host}${typeof port === 'number' ? `:${port}` : ''})` : '';
 }

@@ -85,7 +85,7 @@ export interface BackendSpec<Options = Readonly<Record<string, unknown>>> {
   file?: string;
   /**
    * For one endpoint of a backend with several: which one (its URL as configured, or
-   * `endpoints[<i>]` for one a tunnel supplies). Its `options` have that endpoint's `url` and `tunnel`.
+   * `endpoints[<i>] (ssh user@host:port)` for one a tunnel supplies). Its `options` have that endpoint's `url` and `tunnel`.
    */
   endpoint?: string;
 }

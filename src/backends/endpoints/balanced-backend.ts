@@ -139,7 +139,7 @@ export class BalancedBackend implements Backend {
 
   describe(): Record<string, string | number | boolean | undefined> {
     const first = this.endpoints[0]!.backend.describe();
-    return { ...first, url: undefined, endpoints: this.endpoints.map((endpoint) => endpoint.label).join(', ') };
+    return { ...first, url: this.endpoints.map((endpoint) => endpoint.label).join(', ') };
   }
 
   async close(): Promise<void> {
