@@ -22,11 +22,12 @@ const tooLarge = (limit: number) =>
   });
 
 /** Read and parse a JSON request body once, refusing more than `limit` bytes or nesting deeper than MAX_JSON_DEPTH. */
-export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+export async function readJsonBody(req: IncomingMessage, limit: number, timing?: { receivedAt: number }): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
   // The error mapper reads and discards the rest (sendBeforeBody).
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const raw = await readBounded(req, limit);
+  if (timing) timing.receivedAt = performance.now();
   if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
     throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }

@@ -69,11 +69,11 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
     }
   } catch (thrown) {
     const error = toProxyError(thrown);
-    // The error mapper writes the answer; the headers plugins set (backend, warnings) go with it.
-    if (!koa.headerSent) koa.set(ctx.responseHeaders);
     outcome.error = error;
     outcome.status = error.status;
     await observeError(ctx, hooks, error);
+    // The error mapper writes the answer; the headers plugins set (backend, warnings, timing) go with it.
+    if (!koa.headerSent) koa.set(ctx.responseHeaders);
     throw error;
   } finally {
     outcome.durationMs = Date.now() - ctx.startedAt;
@@ -95,7 +95,8 @@ async function observeError(ctx: ProxyContext, hooks: Hooks, error: ProxyError):
 /** Reads the body into a new context. A function of its own: no local of the long-running pipeline holds the body. */
 async function createContext(koa: KoaContext, deps: PipelineDeps, endpoint: ProxyContext['endpoint']): Promise<ProxyContext> {
   const id = koa.state.requestId as string;
-  const body = (await readJsonBody(koa.req, deps.server.bodyLimitBytes)) as MessagesRequest;
+  const timing = { receivedAt: performance.now() };
+  const body = (await readJsonBody(koa.req, deps.server.bodyLimitBytes, timing)) as MessagesRequest;
   const aborter = new AbortController();
   koa.res.once('close', () => {
     if (!koa.res.writableFinished) aborter.abort();
@@ -108,6 +109,7 @@ async function createContext(koa: KoaContext, deps: PipelineDeps, endpoint: Prox
     stream: endpoint === 'messages' && body.stream === true,
     signal: aborter.signal,
     startedAt: Date.now(),
+    receivedAt: timing.receivedAt,
     log: deps.logger.child({ request: id }),
     cache: { status: 'bypass' },
     attempts: [],

@@ -64,6 +64,8 @@ export interface ProxyContext {
   /** Aborted when the client disconnects. */
   readonly signal: AbortSignal;
   readonly startedAt: number;
+  /** `performance.now()` once the whole body had arrived: the proxy's own time counts from here (upload excluded). */
+  readonly receivedAt: number;
   readonly log: Logger;
   route?: RouteDecision;
   /**

@@ -32,6 +32,7 @@ import { scriptedProvider } from './providers/scripted/index.js';
 import { presetsProvider } from './providers/presets/index.js';
 import { selfHostedProvider } from './providers/self-hosted/index.js';
 import { sshTunnel } from './ssh-tunnel/index.js';
+import { serverTiming } from './server-timing/index.js';
 
 interface Builtin {
   /** The instance every proxy runs, unless the config lists a plugin of the same name. */
@@ -70,6 +71,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
     named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   },
   'ssh-tunnel': { always: () => sshTunnel() },
+  'server-timing': { always: () => serverTiming() },
   'models-endpoint': { always: () => modelsEndpoint() },
   'health-endpoint': { always: () => healthEndpoint({ version: VERSION }) },
   'admin-endpoint': { always: () => adminEndpoint({ version: VERSION }) },
