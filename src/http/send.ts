@@ -13,6 +13,8 @@ export interface StreamSummary {
   usage?: Usage;
   stopReason?: string | null;
   error?: ProxyError;
+  /** `performance.now()` when the first event was written (pings do not count). */
+  firstEventAt?: number;
 }
 
 export interface StreamOptions {
@@ -81,6 +83,7 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
       const event = result.value;
       if (opts.signal.aborted) break;
       start();
+      summary.firstEventAt ??= performance.now();
       observe(event, summary);
       lastWrite = Date.now();
       await write(encodeEvent(event));

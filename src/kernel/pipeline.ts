@@ -56,7 +56,7 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
         koa.respond = true;
         throw error;
       });
-      Object.assign(outcome, pickSummary(summary));
+      Object.assign(outcome, pickSummary(summary, ctx.receivedAt));
       if (summary.error) await observeError(ctx, hooks, summary.error);
     } else {
       const response = await produce();
@@ -206,8 +206,9 @@ function settingsOnly(body: MessagesRequest): MessagesRequest {
   return { ...settings, messages: [] };
 }
 
-function pickSummary(summary: StreamSummary): Partial<Outcome> {
+function pickSummary(summary: StreamSummary, receivedAt: number): Partial<Outcome> {
   return {
+    ...(summary.firstEventAt === undefined ? {} : { firstEventMs: summary.firstEventAt - receivedAt }),
     complete: summary.complete,
     usage: summary.usage,
     stopReason: summary.stopReason,
@@ -230,6 +231,7 @@ function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
     cache: ctx.cache.status,
     tier: ctx.cache.tier,
     ms: outcome.durationMs,
+    ttft: outcome.firstEventMs === undefined ? undefined : Math.round(outcome.firstEventMs),
     in: outcome.usage?.input_tokens,
     out: outcome.usage?.output_tokens,
     ...(ctx.attempts.length > 0 ? { tried: ctx.attempts.map((a) => `${a.backend}: ${a.error.code}`).join('; ') } : {}),

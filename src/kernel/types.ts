@@ -102,6 +102,8 @@ export interface Outcome {
   error?: ProxyError;
   /** True when the stream reached `message_stop` (or a whole message was sent). */
   complete: boolean;
+  /** A stream: ms from the whole body's arrival to its first event (time to first token, as the client sees it). */
+  firstEventMs?: number;
 }
 
 export interface UpstreamCall {

@@ -33,6 +33,7 @@ import { presetsProvider } from './providers/presets/index.js';
 import { selfHostedProvider } from './providers/self-hosted/index.js';
 import { sshTunnel } from './ssh-tunnel/index.js';
 import { serverTiming } from './server-timing/index.js';
+import { metrics, type MetricsOptions } from './metrics/index.js';
 
 interface Builtin {
   /** The instance every proxy runs, unless the config lists a plugin of the same name. */
@@ -72,6 +73,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   },
   'ssh-tunnel': { always: () => sshTunnel() },
   'server-timing': { always: () => serverTiming() },
+  metrics: { always: () => metrics(), named: (options) => metrics(options as MetricsOptions) },
   'models-endpoint': { always: () => modelsEndpoint() },
   'health-endpoint': { always: () => healthEndpoint({ version: VERSION }) },
   'admin-endpoint': { always: () => adminEndpoint({ version: VERSION }) },

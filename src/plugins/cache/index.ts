@@ -50,6 +50,7 @@ export function cache(options: CachePluginOptions = {}): Plugin {
       if (coordinator) coordinator.addTier(tier);
       else early.push(tier);
     },
+    tierReports: () => coordinator?.tierReports() ?? {},
   };
   return {
     name: 'cache',
@@ -95,9 +96,13 @@ class CacheCoordinator implements CacheApi {
       enabled: options.enabled,
       singleFlight,
       inFlight: this.#flights.size,
-      tiers: Object.fromEntries(this.#tiers.map((tier) => [tier.name, tier.describe?.() ?? {}])),
+      tiers: this.tierReports(),
       ...savings.report(),
     }));
+  }
+
+  tierReports(): Record<string, Record<string, unknown>> {
+    return Object.fromEntries(this.#tiers.map((tier) => [tier.name, tier.describe?.() ?? {}]));
   }
 
   addTier(tier: CacheTier): void {

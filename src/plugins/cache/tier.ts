@@ -27,6 +27,8 @@ export interface CacheTier {
 export interface CacheApi {
   /** Adds a tier to the lookup chain (at its stage) and to the stores after a miss. */
   addTier(tier: CacheTier): void;
+  /** Each tier's own description (`entries`, `bytes`, ...), by tier name, as /health shows it. */
+  tierReports(): Record<string, Record<string, unknown>>;
 }
 
 declare module '../../kernel/types.js' {
