@@ -226,6 +226,7 @@ function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
   const fields = {
     status: outcome.error?.status ?? outcome.status,
     backend: outcome.backend,
+    endpoint: ctx.responseHeaders['x-llm-proxy-endpoint'],
     model: outcome.model,
     stream: ctx.stream,
     cache: ctx.cache.status,
