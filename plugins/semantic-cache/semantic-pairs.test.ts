@@ -35,7 +35,9 @@ describe.skipIf(!redisPresent && !redisRequired)('semantic cache on labelled pro
 
   beforeAll(async () => {
     [redis, embeddings, upstream] = await Promise.all([startRedis(), startFakeEmbeddings(), startFakeUpstream()]);
-    px = await semanticProxy(upstream, { url: redis.url, embedder: openaiEmbedder(embeddings.url) });
+    // What is measured is the decision, not Redis' speed: a lookup slowed by a busy machine must
+    // not read as a miss (the timeouts have their own tests).
+    px = await semanticProxy(upstream, { url: redis.url, operationTimeoutMs: 5_000, embedder: openaiEmbedder(embeddings.url) });
   });
   afterAll(async () => {
     await px?.close();
