@@ -15,6 +15,7 @@ import { OLLAMA_URL, ollama, type OllamaPluginOptions } from '../../plugins/olla
 import { rateLimitAdvisor, type RateLimitAdvisorOptions } from '../../plugins/rate-limit-advisor/index.js';
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
+import type { TelemetryOptions } from '../../plugins/telemetry/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
 import { cache, type CachePluginOptions } from './cache/index.js';
 import { memoryCache, type MemoryCacheOptions } from './memory-cache/index.js';
@@ -68,6 +69,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   'memory-cache': { always: () => memoryCache(), named: (options) => memoryCache(options as MemoryCacheOptions) },
   // Loaded on demand: only configs that use Redis load ioredis.
   'redis-cache': { named: async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions) },
+  // Loaded on demand: only configs that trace load OpenTelemetry.
+  telemetry: { named: async (options) => (await import('../../plugins/telemetry/index.js')).telemetry(options as TelemetryOptions) },
   'semantic-cache': {
     named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   },
