@@ -6,6 +6,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { parsePluginOptions, withInvoke, type Outcome, type Plugin, type ProviderResponse, type ProxyContext, type UpstreamCall } from '../../src/plugin.js';
 import { telemetryOptions, type TelemetryOptions } from './options.js';
+import { traceTaps } from './tap-spans.js';
 
 export { telemetryOptions, type TelemetryOptions } from './options.js';
 
@@ -44,6 +45,7 @@ export function telemetry(options: TelemetryOptions = {}): Plugin {
       }
       provider = createProvider(checked);
       const tracer = provider.getTracer('llm-proxy');
+      traceTaps(hooks, tracer, checked.tapSpanMs ?? 1);
       hooks.request.tap({ name: 'telemetry', stage: -3000 }, (ctx) => start(tracer, ctx));
       providers.decorate((backend) => withInvoke(backend, (call, invoke) => upstreamSpan(tracer, call, invoke)));
       hooks.respond.tap('telemetry', (ctx, outcome) => end(ctx, outcome));

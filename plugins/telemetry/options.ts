@@ -1,4 +1,4 @@
-import { booleanOption, positiveNumberOption, stringOption, z } from '../../src/plugin.js';
+import { positiveNumberOption, stringOption, z } from '../../src/plugin.js';
 
 /** `["telemetry", {...}]`: each option overrides the standard `OTEL_*` variable it names. */
 export const telemetryOptions = z.strictObject({
@@ -12,8 +12,8 @@ export const telemetryOptions = z.strictObject({
   exportIntervalMs: positiveNumberOption.optional(),
   /** Spans kept while the collector is slow or down; more are dropped (and counted). Default 2048. */
   maxQueueSize: positiveNumberOption.optional(),
-  /** Off unless set: no prompt, completion or tool text is ever put on a span. */
-  captureContent: booleanOption.optional(),
+  /** A plugin tap that takes this long or more gets a span of its own, ms. Default 1. */
+  tapSpanMs: positiveNumberOption.optional(),
 });
 
 export type TelemetryOptions = z.input<typeof telemetryOptions>;

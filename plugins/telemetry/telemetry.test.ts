@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from '../../tests/support/fake-upstream.js';
 import { openaiBackend, postMessages, startProxy, type TestProxy } from '../../tests/support/proxy.js';
+import type { TapOnlyHooks } from '../../src/plugin.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -143,6 +144,35 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     const sent = receiver.bodies.join('\n');
     expect(sent).not.toContain('A PROMPT THAT MUST NOT BE TRACED');
     expect(sent).not.toContain('SECRET');
+  });
+
+  it('a plugin tap that takes time gets a span of its own under the request', async () => {
+    const own = await startReceiver();
+    const slowTap = {
+      name: 'slow-plugin',
+      apply({ hooks }: { hooks: TapOnlyHooks }) {
+        hooks.transform.tapPromise('slow-plugin', async (exchange) => {
+          // A plugin that does something slow before the request goes upstream.
+          if (exchange.phase === 'request') await new Promise((resolve) => setTimeout(resolve, 20));
+          return exchange;
+        });
+      },
+    };
+    const traced = await startProxy({
+      backend: 'gpu',
+      backends: { gpu: openaiBackend(upstream.url) },
+      plugins: [['telemetry', { endpoint: own.url, exportIntervalMs: 50 }], slowTap],
+    });
+    upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('after the slow tap') });
+    expect((await postMessages(traced.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await traced.close();
+    await own.close();
+    const server = own.spans().find((s) => s.name === 'POST /v1/messages');
+    const tap = own.spans().find((s) => s.name === 'transform slow-plugin');
+    expect(tap?.parentSpanId).toBe(server?.spanId);
+    expect(attribute(tap, 'llm_proxy.plugin')).toBe('slow-plugin');
   });
 
   it('a collector that is down fails nothing: the request is answered, and the proxy closes', async () => {
