@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -78,8 +78,7 @@ function createProvider(options: TelemetryOptions): TracerProvider {
 }
 
 function start(tracer: Tracer, ctx: ProxyContext): void {
-  const parent = propagation.extract(context.active(), ctx.headers, headerGetter);
-  const incoming = W3C.extract(parent, ctx.headers, headerGetter);
+  const incoming = W3C.extract(ROOT_CONTEXT, ctx.headers, headerGetter);
   const session = ctx.headers[SESSION_HEADER];
   const span = tracer.startSpan(
     ctx.endpoint === 'messages' ? 'POST /v1/messages' : 'POST /v1/messages/count_tokens',

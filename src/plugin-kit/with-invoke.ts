@@ -9,11 +9,17 @@ export function withInvoke(
   invoke: (call: UpstreamCall, next: (call: UpstreamCall) => Promise<ProviderResponse>) => Promise<ProviderResponse>,
 ): Backend {
   const next = (call: UpstreamCall) => backend.invoke(call);
+  const wrapped = (call: UpstreamCall) => invoke(call, next);
+  // Bound once per method, not on every access (resolveModel runs for every request).
+  const bound = new Map<PropertyKey, unknown>();
   return new Proxy(backend, {
     get(target, property) {
-      if (property === 'invoke') return (call: UpstreamCall) => invoke(call, next);
+      if (property === 'invoke') return wrapped;
       const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      if (typeof value !== 'function') return value;
+      let method = bound.get(property);
+      if (method === undefined) bound.set(property, (method = (value as (...args: unknown[]) => unknown).bind(target)));
+      return method;
     },
   });
 }
