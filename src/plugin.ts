@@ -38,6 +38,7 @@ export { formatWait } from './plugin-kit/format-wait.js';
 export { isSuperseded } from './plugin-kit/attempts.js';
 export { isClientFault, isTransient } from './plugin-kit/failure-kind.js';
 export { withInvoke } from './plugin-kit/with-invoke.js';
+export { OPERATION_CHANNEL, traced, type TracedOperation } from './plugin-kit/traced-operation.js';
 
 // Models: mapping the model a client asks for to an upstream one.
 export { createModelResolver, globToRegExp, isClaudeModel, mappedModel, modelIds } from './plugin-kit/model-mapping.js';

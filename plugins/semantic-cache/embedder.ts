@@ -1,4 +1,4 @@
-import { ConfigError, DependencyHealth, redactUrl, type BackendRegistry, type DependencyState, type Logger } from '../../src/plugin.js';
+import { ConfigError, DependencyHealth, redactUrl, traced, type BackendRegistry, type DependencyState, type Logger } from '../../src/plugin.js';
 import { createOllamaEmbedder, type Embedder } from '../ollama/embed.js';
 import { OLLAMA_URL } from '../ollama/options.js';
 import { createOpenAIEmbedder } from './openai-embed.js';
@@ -69,7 +69,10 @@ export class EmbedderLink {
     try {
       const abort = signal ? AbortSignal.any([signal, deadline.signal]) : deadline.signal;
       // Raced as well as aborted: an embedder that ignores its signal still cannot hold the request.
-      const [values] = await Promise.race([this.source.embed([text], abort), expired]);
+      const embedding = traced({ name: 'embedding', attributes: { 'gen_ai.operation.name': 'embeddings', 'llm_proxy.embedder': this.source.label } }, () =>
+        this.source.embed([text], abort),
+      );
+      const [values] = await Promise.race([embedding, expired]);
       const vector = values ? toUnit(values) : undefined;
       if (!vector) throw new Error('the embedder returned an empty or zero vector');
       this.#health.up();

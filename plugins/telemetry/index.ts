@@ -1,22 +1,36 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type MeterProvider, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { parsePluginOptions, withInvoke, type Outcome, type Plugin, type ProviderResponse, type ProxyContext, type UpstreamCall } from '../../src/plugin.js';
+import { parsePluginOptions, withInvoke, type Logger, type Outcome, type Plugin, type ProviderResponse, type ProxyContext, type UpstreamCall } from '../../src/plugin.js';
+import { traceChannels } from './channel-spans.js';
+import { closePhase, traceHooks } from './hook-spans.js';
 import { telemetryOptions, type TelemetryOptions } from './options.js';
-import { traceTaps } from './tap-spans.js';
+import { samplerFor } from './sampler.js';
+import { spanCounter, type SpanCounts } from './span-counts.js';
 
 export { telemetryOptions, type TelemetryOptions } from './options.js';
+export type { SpanCounts } from './span-counts.js';
+
+export interface TelemetryApi {
+  /** What became of the finished spans so far (exported, dropped because the queue was full, lost in failed exports). */
+  spans(): SpanCounts;
+}
 
 declare module '../../src/plugin.js' {
+  interface PluginApis {
+    telemetry: TelemetryApi;
+  }
   interface ContextState {
     /** The request's server span, and the context its children start in. */
     span?: { span: Span; context: Context };
   }
 }
 
+const CLOSE_WAIT_MS = 2000;
 const SESSION_HEADER = 'x-claude-code-session-id';
 const W3C = new W3CTraceContextPropagator();
 const headerGetter = {
@@ -35,28 +49,45 @@ const headerGetter = {
 export function telemetry(options: TelemetryOptions = {}): Plugin {
   const checked = parsePluginOptions('telemetry', telemetryOptions, options);
   const disabled = /^true$/i.test(process.env.OTEL_SDK_DISABLED ?? '');
+  const counter = spanCounter();
   let provider: TracerProvider | undefined;
+  let unsubscribe: (() => void) | undefined;
   return {
     name: 'telemetry',
-    apply({ hooks, providers, logger }) {
+    api: { spans: () => ({ ...counter.counts }) } satisfies TelemetryApi,
+    apply({ hooks, providers, logger, status }) {
       if (disabled) {
         logger.info('telemetry: OTEL_SDK_DISABLED is set, no traces are exported');
         return;
       }
-      provider = createProvider(checked);
+      provider = createProvider(checked, counter.meterProvider, logger);
       const tracer = provider.getTracer('llm-proxy');
-      traceTaps(hooks, tracer, checked.tapSpanMs ?? 1);
-      hooks.request.tap({ name: 'telemetry', stage: -3000 }, (ctx) => start(tracer, ctx));
+      // The trace context each hook tap runs in, so a Redis command or an embedding call it makes is a span of its request.
+      const storage = new AsyncLocalStorage<Context>();
+      traceHooks(hooks, tracer, storage, checked.tapSpanMs ?? 1);
+      unsubscribe = traceChannels(tracer, storage);
+      hooks.request.tap({ name: 'telemetry', stage: -3000 }, (ctx) => {
+        start(tracer, ctx);
+        // A synchronous tap runs in the request's own async flow: what the request does later outside
+        // any tap (the cache's store once the answer ended, as the kernel writes it) is under its span too.
+        storage.enterWith(ctx.state.span!.context);
+      });
       providers.decorate((backend) => withInvoke(backend, (call, invoke) => upstreamSpan(tracer, call, invoke)));
-      hooks.respond.tap('telemetry', (ctx, outcome) => end(ctx, outcome));
+      hooks.respond.tap('telemetry', (ctx, outcome) => end(tracer, ctx, outcome));
+      status.add('telemetry', () => ({ status: 'ok', spans: { ...counter.counts } }));
     },
     async close() {
-      await provider?.shutdown().catch(() => undefined);
+      unsubscribe?.();
+      // The last spans are flushed, but a collector that never answers does not hold the shutdown.
+      let timer: NodeJS.Timeout | undefined;
+      const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
+      await Promise.race([provider?.shutdown().catch(() => undefined), bounded]);
+      clearTimeout(timer);
     },
   };
 }
 
-function createProvider(options: TelemetryOptions): TracerProvider {
+function createProvider(options: TelemetryOptions, meterProvider: MeterProvider, logger: Logger): TracerProvider {
   const protocol = options.protocol ?? (process.env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || process.env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf');
   // The exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT themselves; a URL here overrides them.
   const base = options.endpoint ?? (process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? undefined : 'http://127.0.0.1:4318');
@@ -66,9 +97,11 @@ function createProvider(options: TelemetryOptions): TracerProvider {
   const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': serviceName }));
   return new TracerProvider({
     resource,
+    sampler: samplerFor(options, logger),
     spanProcessors: [
       new BatchSpanProcessor({
         exporter,
+        selfObsMeterProvider: meterProvider,
         maxQueueSize: options.maxQueueSize ?? 2048,
         scheduledDelayMillis: options.exportIntervalMs ?? 2000,
         exportTimeoutMillis: 10_000,
@@ -118,9 +151,10 @@ async function upstreamSpan(tracer: Tracer, call: UpstreamCall, invoke: (call: U
   }
 }
 
-function end(ctx: ProxyContext, outcome: Outcome): void {
+function end(tracer: Tracer, ctx: ProxyContext, outcome: Outcome): void {
   const held = ctx.state.span;
   if (!held) return;
+  closePhase(tracer, ctx);
   const { span } = held;
   const backend = ctx.route?.backend;
   span.setAttributes({

@@ -1,4 +1,5 @@
 import { positiveNumberOption, stringOption, z } from '../../src/plugin.js';
+import { SAMPLERS } from './sampler.js';
 
 /** `["telemetry", {...}]`: each option overrides the standard `OTEL_*` variable it names. */
 export const telemetryOptions = z.strictObject({
@@ -12,6 +13,10 @@ export const telemetryOptions = z.strictObject({
   exportIntervalMs: positiveNumberOption.optional(),
   /** Spans kept while the collector is slow or down; more are dropped (and counted). Default 2048. */
   maxQueueSize: positiveNumberOption.optional(),
+  /** As `OTEL_TRACES_SAMPLER`. Default `parentbased_always_on`. */
+  sampler: z.enum(SAMPLERS, { error: `must be one of ${SAMPLERS.join(', ')}` }).optional(),
+  /** The ratio of the `traceidratio` samplers, 0 to 1, as `OTEL_TRACES_SAMPLER_ARG`. */
+  sampleRatio: z.number({ error: 'must be a number from 0 to 1' }).min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').optional(),
   /** A plugin tap that takes this long or more gets a span of its own, ms. Default 1. */
   tapSpanMs: positiveNumberOption.optional(),
 });

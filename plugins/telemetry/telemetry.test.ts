@@ -1,81 +1,8 @@
-import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from '../../tests/support/fake-upstream.js';
 import { openaiBackend, postMessages, startProxy, type TestProxy } from '../../tests/support/proxy.js';
 import type { TapOnlyHooks } from '../../src/plugin.js';
-
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  kind: number;
-  attributes: Array<{ key: string; value: Record<string, unknown> }>;
-}
-
-// The official OTLP message definitions, as protobufjs code generated from opentelemetry-proto
-// (an older @opentelemetry/otlp-transformer ships it; a dev dependency, aliased).
-interface Decoded {
-  resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Omit<OtlpSpan, 'traceId' | 'spanId' | 'parentSpanId'> & { traceId: Uint8Array; spanId: Uint8Array; parentSpanId?: Uint8Array }> }> }>;
-}
-type RequestType = { decode(bytes: Uint8Array): unknown; toObject(message: unknown, options: { longs: StringConstructor; defaults: boolean }): Decoded };
-const generated = createRequire(import.meta.url)('otlp-generated-definitions/build/src/generated/root.js') as {
-  opentelemetry: { proto: { collector: { trace: { v1: { ExportTraceServiceRequest: RequestType } } } } };
-};
-const ExportTraceServiceRequest = generated.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
-const hex = (bytes: Uint8Array | undefined) => (bytes && bytes.length > 0 ? Buffer.from(bytes).toString('hex') : undefined);
-
-/** A protobuf export as the JSON encoding has it (ids in hex), and its text for searching. */
-function fromProtobuf(body: Buffer): string {
-  const decoded = ExportTraceServiceRequest.toObject(ExportTraceServiceRequest.decode(body), { longs: String, defaults: false });
-  const resourceSpans = decoded.resourceSpans.map((r) => ({
-    scopeSpans: r.scopeSpans.map((scope) => ({
-      spans: scope.spans.map((span) => ({ ...span, traceId: hex(span.traceId), spanId: hex(span.spanId), parentSpanId: hex(span.parentSpanId) })),
-    })),
-  }));
-  return JSON.stringify({ resourceSpans });
-}
-
-/** A real OTLP/HTTP receiver (protobuf and JSON): what the exporter sends, decoded. */
-async function startReceiver(): Promise<{ url: string; bodies: string[]; contentTypes: string[]; spans(): OtlpSpan[]; close(): Promise<void> }> {
-  const bodies: string[] = [];
-  const contentTypes: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const type = String(req.headers['content-type']);
-      if (req.url === '/v1/traces') {
-        contentTypes.push(type);
-        // The raw bytes too: no secret may hide in them whatever the decoding.
-        bodies.push(type.includes('protobuf') ? `${fromProtobuf(body)}\n${body.toString('latin1')}` : body.toString('utf8'));
-      }
-      res.writeHead(200, { 'content-type': type.includes('protobuf') ? 'application/x-protobuf' : 'application/json' });
-      res.end(type.includes('protobuf') ? Buffer.alloc(0) : '{}');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    bodies,
-    contentTypes,
-    spans: () =>
-      bodies.flatMap((body) => {
-        const request = JSON.parse(body.split('\n')[0]!) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: OtlpSpan[] }> }> };
-        return request.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans));
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-const attribute = (span: OtlpSpan | undefined, key: string): unknown => {
-  const value = span?.attributes.find((a) => a.key === key)?.value;
-  return value ? Object.values(value)[0] : undefined;
-};
+import { attribute, startReceiver } from '../../tests/support/otlp-receiver.js';
 
 describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -146,7 +73,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     expect(sent).not.toContain('SECRET');
   });
 
-  it('a plugin tap that takes time gets a span of its own under the request', async () => {
+  it('a span per hook phase under the request, and one for a plugin tap that takes time under its phase', async () => {
     const own = await startReceiver();
     const slowTap = {
       name: 'slow-plugin',
@@ -169,10 +96,24 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
     await traced.close();
     await own.close();
-    const server = own.spans().find((s) => s.name === 'POST /v1/messages');
-    const tap = own.spans().find((s) => s.name === 'transform slow-plugin');
-    expect(tap?.parentSpanId).toBe(server?.spanId);
+    const spans = own.spans();
+    const server = spans.find((s) => s.name === 'POST /v1/messages');
+    for (const phase of ['request', 'cacheLookup', 'route']) {
+      expect(spans.filter((s) => s.name === phase).map((s) => s.parentSpanId), phase).toEqual([server?.spanId]);
+    }
+    // transform runs twice: on the request, and on the answer.
+    const transforms = spans.filter((s) => s.name === 'transform');
+    expect(transforms.map((s) => [attribute(s, 'llm_proxy.exchange'), s.parentSpanId])).toEqual([
+      ['request', server?.spanId],
+      ['response', server?.spanId],
+    ]);
+    const transform = transforms[0];
+    const tap = spans.find((s) => s.name === 'transform slow-plugin');
+    expect(tap?.parentSpanId).toBe(transform?.spanId);
     expect(attribute(tap, 'llm_proxy.plugin')).toBe('slow-plugin');
+    // Its phase lasts at least as long as the slow tap.
+    const length = (span: typeof tap) => BigInt(String(span?.endTimeUnixNano)) - BigInt(String(span?.startTimeUnixNano));
+    expect(length(transform) >= length(tap)).toBe(true);
   });
 
   it('a collector that is down fails nothing: the request is answered, and the proxy closes', async () => {

@@ -28,12 +28,13 @@ export function metrics(options: MetricsOptions = {}): Plugin {
   const registry = new Registry();
   return {
     name: 'metrics',
-    optionalDependencies: ['cache', 'backend-health', 'rate-limit-advisor'],
+    optionalDependencies: ['cache', 'backend-health', 'rate-limit-advisor', 'telemetry'],
     apply(kernel) {
       const { hooks, router, backends } = kernel;
       const figures = (checked.processMetrics ?? true) ? processRegistry() : undefined;
       const counted = countRequests(registry);
       readPlugins(registry, backends, kernel.findApi('cache'), kernel.findApi('backend-health'), kernel.findApi('rate-limit-advisor'));
+      countSpans(registry, kernel.findApi('telemetry'));
       hooks.request.tap({ name: 'metrics', stage: -1000 }, (ctx) => counted.start(ctx));
       // Every failed attempt, failover's included: what went wrong upstream, by kind.
       hooks.error.tap('metrics', (_ctx, error) => {
@@ -166,6 +167,22 @@ function readPlugins(
         const state = health?.circuit(backend)?.state ?? 'closed';
         for (const each of CIRCUIT_STATES) this.set({ backend, state: each }, each === state ? 1 : 0);
       }
+    },
+  });
+}
+
+/** With the telemetry plugin: what became of the trace spans (a collector down shows as drops and failed exports). */
+function countSpans(registry: Registry, telemetry: PluginApis['telemetry'] | undefined): void {
+  if (!telemetry) return;
+  new Counter({
+    name: 'llm_proxy_trace_spans_total',
+    help: 'Trace spans finished, by what became of them: exported, dropped (the queue was full) or failed (the export failed)',
+    labelNames: ['result'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const counts = telemetry.spans();
+      for (const result of ['exported', 'dropped', 'failed'] as const) this.inc({ result }, counts[result]);
     },
   });
 }
