@@ -199,6 +199,28 @@ describe('llm-proxy env', () => {
     expect(exportsOf(kept.stdout).API_TIMEOUT_MS).toBeUndefined();
     expect(kept.stdout).toContain('API_TIMEOUT_MS is already set');
   });
+
+  it("with the telemetry plugin's claudeCode on, points Claude Code's own exports at the proxy, without printing a client key", async () => {
+    const box = sandbox({ ...AUTO, auth: { keys: ['client-key-NOT-PRINTED'] }, plugins: [['telemetry', { claudeCode: { signals: ['traces', 'metrics'] } }]] });
+    const proxy = await startProxy(box);
+    const result = await run(box, ['env']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(exportsOf(result.stdout)).toMatchObject({
+      CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+      CLAUDE_CODE_ENHANCED_TELEMETRY_BETA: '1',
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_METRICS_EXPORTER: 'otlp',
+      OTEL_LOGS_EXPORTER: 'none',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+      OTEL_EXPORTER_OTLP_ENDPOINT: proxy.url,
+    });
+    expect(result.stdout).toContain('OTEL_EXPORTER_OTLP_HEADERS');
+    expect(result.stdout).not.toContain('client-key-NOT-PRINTED');
+    // Without it, none of them.
+    const plain = sandbox(AUTO);
+    await startProxy(plain);
+    expect(Object.keys(exportsOf((await run(plain, ['env'])).stdout)).some((name) => name.startsWith('OTEL_'))).toBe(false);
+  });
 });
 
 describe.skipIf(claudeMissing)('llm-proxy env with the real Claude Code', () => {

@@ -7,6 +7,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { parsePluginOptions, withInvoke, type Logger, type Outcome, type Plugin, type ProviderResponse, type ProxyContext, type UpstreamCall } from '../../src/plugin.js';
 import { traceChannels } from './channel-spans.js';
+import { forwardClaudeCode, SIGNALS, type Signal } from './claude-code.js';
 import { closePhase, traceHooks } from './hook-spans.js';
 import { telemetryOptions, type TelemetryOptions } from './options.js';
 import { samplerFor } from './sampler.js';
@@ -18,6 +19,8 @@ export type { SpanCounts } from './span-counts.js';
 export interface TelemetryApi {
   /** What became of the finished spans so far (exported, dropped because the queue was full, lost in failed exports). */
   spans(): SpanCounts;
+  /** The signals of Claude Code's own telemetry the proxy takes and forwards (`claudeCode`); `llm-proxy env` and `code` point Claude Code at them. */
+  readonly claudeCodeSignals: readonly Signal[];
 }
 
 declare module '../../src/plugin.js' {
@@ -50,16 +53,19 @@ export function telemetry(options: TelemetryOptions = {}): Plugin {
   const checked = parsePluginOptions('telemetry', telemetryOptions, options);
   const disabled = /^true$/i.test(process.env.OTEL_SDK_DISABLED ?? '');
   const counter = spanCounter();
+  const claudeCodeSignals = disabled || !checked.claudeCode ? [] : checked.claudeCode === true ? [...SIGNALS] : (checked.claudeCode.signals ?? [...SIGNALS]);
   let provider: TracerProvider | undefined;
   let unsubscribe: (() => void) | undefined;
+  let forwarder: { close(): Promise<void> } | undefined;
   return {
     name: 'telemetry',
-    api: { spans: () => ({ ...counter.counts }) } satisfies TelemetryApi,
-    apply({ hooks, providers, logger, status }) {
+    api: { spans: () => ({ ...counter.counts }), claudeCodeSignals } satisfies TelemetryApi,
+    apply({ hooks, providers, logger, status, router }) {
       if (disabled) {
-        logger.info('telemetry: OTEL_SDK_DISABLED is set, no traces are exported');
+        logger.info('telemetry: OTEL_SDK_DISABLED is set, no traces are exported or forwarded');
         return;
       }
+      if (claudeCodeSignals.length > 0) forwarder = forwardClaudeCode({ router }, claudeCodeSignals, checked.endpoint, logger);
       provider = createProvider(checked, counter.meterProvider, logger);
       const tracer = provider.getTracer('llm-proxy');
       // The trace context each hook tap runs in, so a Redis command or an embedding call it makes is a span of its request.
@@ -78,6 +84,7 @@ export function telemetry(options: TelemetryOptions = {}): Plugin {
     },
     async close() {
       unsubscribe?.();
+      await forwarder?.close();
       // The last spans are flushed, but a collector that never answers does not hold the shutdown.
       let timer: NodeJS.Timeout | undefined;
       const bounded = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS).unref()));
@@ -163,6 +170,7 @@ function end(tracer: Tracer, ctx: ProxyContext, outcome: Outcome): void {
     'llm_proxy.failover.attempts': ctx.attempts.length,
     ...(backend ? { 'llm_proxy.backend': backend.name, 'gen_ai.provider.name': backend.type } : {}),
     ...(outcome.model ? { 'gen_ai.response.model': outcome.model } : {}),
+    ...(outcome.messageId ? { 'gen_ai.response.id': outcome.messageId } : {}),
     ...(ctx.cache.tier ? { 'llm_proxy.cache.tier': ctx.cache.tier } : {}),
     ...(ctx.responseHeaders['x-llm-proxy-endpoint'] ? { 'llm_proxy.endpoint': ctx.responseHeaders['x-llm-proxy-endpoint'] } : {}),
     ...(outcome.usage ? { 'gen_ai.usage.input_tokens': outcome.usage.input_tokens ?? 0, 'gen_ai.usage.output_tokens': outcome.usage.output_tokens ?? 0 } : {}),

@@ -1,4 +1,5 @@
 import { positiveNumberOption, stringOption, z } from '../../src/plugin.js';
+import { SIGNALS } from './claude-code.js';
 import { SAMPLERS } from './sampler.js';
 
 /** `["telemetry", {...}]`: each option overrides the standard `OTEL_*` variable it names. */
@@ -17,6 +18,15 @@ export const telemetryOptions = z.strictObject({
   sampler: z.enum(SAMPLERS, { error: `must be one of ${SAMPLERS.join(', ')}` }).optional(),
   /** The ratio of the `traceidratio` samplers, 0 to 1, as `OTEL_TRACES_SAMPLER_ARG`. */
   sampleRatio: z.number({ error: 'must be a number from 0 to 1' }).min(0, 'must be from 0 to 1').max(1, 'must be from 0 to 1').optional(),
+  /**
+   * Take Claude Code's own OTLP exports on the proxy's port and forward them to the same collector:
+   * `true` for traces, metrics and logs, or `{ signals: ["traces"] }` (Jaeger takes traces only).
+   */
+  claudeCode: z
+    .union([z.boolean(), z.strictObject({ signals: z.array(z.enum(SIGNALS, { error: `must be one of ${SIGNALS.join(', ')}` })).min(1, 'must name a signal').optional() })], {
+      error: 'must be true, false or { signals: [...] }',
+    })
+    .optional(),
   /** A plugin tap that takes this long or more gets a span of its own, ms. Default 1. */
   tapSpanMs: positiveNumberOption.optional(),
 });

@@ -65,6 +65,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     expect(attribute(server, 'llm_proxy.cache.status')).toBe('miss');
     expect(Number(attribute(server, 'gen_ai.usage.output_tokens'))).toBe(2);
     expect(attribute(server, 'llm_proxy.time_to_first_token_ms')).toBeDefined();
+    expect(attribute(server, 'gen_ai.response.id')).toMatch(/^msg_/);
     expect(call?.traceId).toBe(traceId);
     expect(call?.parentSpanId).toBe(server?.spanId);
     expect(call?.kind).toBe(3);

@@ -27,11 +27,36 @@ export interface ClaudeEnvVar {
   optional?: boolean;
 }
 
+/** The signals of Claude Code's telemetry the config's telemetry plugin forwards (`claudeCode`), or none. */
+export function claudeCodeSignals(config: ResolvedConfig | undefined): string[] {
+  const api = config?.plugins.find((plugin) => plugin.name === 'telemetry')?.api;
+  const signals = api !== null && typeof api === 'object' && 'claudeCodeSignals' in api ? api.claudeCodeSignals : undefined;
+  return Array.isArray(signals) ? signals.filter((signal): signal is string => typeof signal === 'string') : [];
+}
+
+/**
+ * Claude Code's own OpenTelemetry exports, sent to the proxy, which forwards them (2.1.197 reads
+ * these; it needs a protocol named, and exports traces only with the enhanced telemetry beta).
+ */
+function telemetryVars(url: string, signals: readonly string[]): ClaudeEnvVar[] {
+  if (signals.length === 0) return [];
+  const exporter = (signal: string) => (signals.includes(signal) ? 'otlp' : 'none');
+  return [
+    { name: 'CLAUDE_CODE_ENABLE_TELEMETRY', value: '1', why: "Claude Code's own OpenTelemetry metrics and events, which the proxy forwards to its collector" },
+    ...(signals.includes('traces') ? [{ name: 'CLAUDE_CODE_ENHANCED_TELEMETRY_BETA', value: '1', why: 'Claude Code exports traces (its interactions and API calls) only with this' }] : []),
+    { name: 'OTEL_TRACES_EXPORTER', value: exporter('traces'), why: 'which of its signals Claude Code exports: those the proxy forwards' },
+    { name: 'OTEL_METRICS_EXPORTER', value: exporter('metrics'), why: 'which of its signals Claude Code exports: those the proxy forwards' },
+    { name: 'OTEL_LOGS_EXPORTER', value: exporter('logs'), why: 'which of its signals Claude Code exports: those the proxy forwards' },
+    { name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'http/protobuf', why: 'Claude Code exports nothing without a protocol named' },
+    { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: url, why: 'the proxy takes the exports (/v1/traces, /v1/metrics, /v1/logs) and forwards them to its collector' },
+  ];
+}
+
 /**
  * What Claude Code needs to work well through the proxy, each with its reason (checked against
  * the pinned CLI's code). A client key replaces the token separately and is never printed.
  */
-export function claudeEnvVars(url: string): ClaudeEnvVar[] {
+export function claudeEnvVars(url: string, config?: ResolvedConfig): ClaudeEnvVar[] {
   return [
     { name: 'ANTHROPIC_BASE_URL', value: url, why: 'where Claude Code sends its API requests: this proxy' },
     {
@@ -57,12 +82,13 @@ export function claudeEnvVars(url: string): ClaudeEnvVar[] {
       value: String(API_TIMEOUT_MS),
       why: "self-hosted models can take minutes to load before answering; Claude Code's default gives up after 5-10 minutes",
     },
+    ...telemetryVars(url, claudeCodeSignals(config)),
   ];
 }
 
 /** The variables for a child process's environment (`llm-proxy code`); optional ones already in `current` stay. */
-export function claudeEnv(url: string, current: NodeJS.ProcessEnv = {}): Record<string, string> {
-  return Object.fromEntries(claudeEnvVars(url).map((v) => [v.name, v.optional ? (current[v.name] ?? v.value) : v.value]));
+export function claudeEnv(url: string, current: NodeJS.ProcessEnv = {}, config?: ResolvedConfig): Record<string, string> {
+  return Object.fromEntries(claudeEnvVars(url, config).map((v) => [v.name, v.optional ? (current[v.name] ?? v.value) : v.value]));
 }
 
 /** Example routing of Claude Code's model tiers to backends (`/model` accepts backend names). */

@@ -10,6 +10,8 @@ export function errorBody(error: ProxyError, requestId: string): ErrorResponseBo
 
 export interface StreamSummary {
   complete: boolean;
+  /** The answer's message id (`message_start`). */
+  messageId?: string;
   usage?: Usage;
   stopReason?: string | null;
   error?: ProxyError;
@@ -114,7 +116,10 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
 }
 
 function observe(event: StreamEvent, summary: StreamSummary): void {
-  if (event.type === 'message_start') summary.usage = { ...event.message.usage };
+  if (event.type === 'message_start') {
+    summary.usage = { ...event.message.usage };
+    summary.messageId = event.message.id;
+  }
   else if (event.type === 'message_delta') {
     summary.usage = { ...(summary.usage ?? { input_tokens: 0 }), ...event.usage };
     summary.stopReason = event.delta.stop_reason;

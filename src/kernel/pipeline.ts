@@ -65,7 +65,7 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
       koa.body = message;
       // Model output is the client's own content: the kernel does not scrub it (README, Security).
       koa.state.modelOutput = message;
-      Object.assign(outcome, { complete: true, usage: message.usage, stopReason: message.stop_reason });
+      Object.assign(outcome, { complete: true, messageId: message.id, usage: message.usage, stopReason: message.stop_reason });
     }
   } catch (thrown) {
     const error = toProxyError(thrown);
@@ -210,6 +210,7 @@ function pickSummary(summary: StreamSummary, receivedAt: number): Partial<Outcom
   return {
     ...(summary.firstEventAt === undefined ? {} : { firstEventMs: summary.firstEventAt - receivedAt }),
     complete: summary.complete,
+    messageId: summary.messageId,
     usage: summary.usage,
     stopReason: summary.stopReason,
     error: summary.error,

@@ -97,6 +97,8 @@ export interface Outcome {
   durationMs: number;
   backend?: string;
   model?: string;
+  /** The answer's message id. */
+  messageId?: string;
   usage?: Usage;
   stopReason?: string | null;
   error?: ProxyError;

@@ -44,6 +44,9 @@ function fromProtobuf(body: Buffer): string {
 /** A real OTLP/HTTP receiver (protobuf and JSON): what the exporter sends, decoded. */
 export interface OtlpReceiver {
   url: string;
+  /** Every export, of any signal, as it arrived. */
+  received: Array<{ path: string; contentType: string; headers: Record<string, string | string[] | undefined>; body: Buffer }>;
+  /** The trace exports, decoded to JSON text (then, for protobuf, the raw bytes). */
   bodies: string[];
   contentTypes: string[];
   spans(): OtlpSpan[];
@@ -53,12 +56,14 @@ export interface OtlpReceiver {
 export async function startReceiver(): Promise<OtlpReceiver> {
   const bodies: string[] = [];
   const contentTypes: string[] = [];
+  const received: OtlpReceiver['received'] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const type = String(req.headers['content-type']);
+      received.push({ path: req.url ?? '', contentType: type, headers: req.headers, body });
       if (req.url === '/v1/traces') {
         contentTypes.push(type);
         // The raw bytes too: no secret may hide in them whatever the decoding.
@@ -72,6 +77,7 @@ export async function startReceiver(): Promise<OtlpReceiver> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    received,
     bodies,
     contentTypes,
     spans: () =>

@@ -72,9 +72,13 @@ export async function code(claudeArgs: readonly string[], options: CodeOptions):
     url = own.record.url;
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...claudeEnv(url, process.env) };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...claudeEnv(url, process.env, config) };
   const key = process.env.LLM_PROXY_API_KEY ?? config?.auth.keys[0];
-  if (key) childEnv.ANTHROPIC_AUTH_TOKEN = key;
+  if (key) {
+    childEnv.ANTHROPIC_AUTH_TOKEN = key;
+    // Its telemetry exports go to the proxy too, which wants the key on every route.
+    if (childEnv.OTEL_EXPORTER_OTLP_ENDPOINT === url) childEnv.OTEL_EXPORTER_OTLP_HEADERS = `authorization=Bearer ${key}`;
+  }
   // Claude Code would also send a real Anthropic key, and warn about two credentials.
   delete childEnv.ANTHROPIC_API_KEY;
 

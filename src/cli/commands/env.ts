@@ -184,7 +184,7 @@ export async function env(options: EnvOptions): Promise<number> {
     : ' (not running yet: `llm-proxy start`)';
   out(`# llm-proxy: point Claude Code at ${t.url}${where}`);
   const keysRequired = config !== undefined && config.auth.keys.length > 0;
-  for (const variable of claudeEnvVars(t.url)) {
+  for (const variable of claudeEnvVars(t.url, config)) {
     if (variable.name === 'ANTHROPIC_AUTH_TOKEN' && keysRequired) {
       out('# This proxy requires a client key: set ANTHROPIC_AUTH_TOKEN to one of its auth.keys (not printed here).');
       continue;
@@ -192,6 +192,9 @@ export async function env(options: EnvOptions): Promise<number> {
     out(`# ${variable.why}`);
     const own = variable.optional ? process.env[variable.name] : undefined;
     out(own === undefined ? set(variable.name, variable.value) : `# (kept: ${variable.name} is already set in this environment)`);
+    if (variable.name === 'OTEL_EXPORTER_OTLP_ENDPOINT' && keysRequired) {
+      out("# Its exports need the client key too: set OTEL_EXPORTER_OTLP_HEADERS to 'authorization=Bearer <key>' (not printed here).");
+    }
     if (variable.name === 'ANTHROPIC_AUTH_TOKEN' && !config) {
       out('# (config not readable: if the proxy has client keys, set ANTHROPIC_AUTH_TOKEN to one of them)');
     }
