@@ -146,6 +146,7 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
       if (fresh.port !== resolved.port || fresh.host !== resolved.host) {
         logger.warn('the new config changes host or port; restart llm-proxy to apply that part');
       }
+      if (fresh.logFile !== resolved.logFile) logger.warn('the new config changes logFile; restart llm-proxy to log to the new file');
       // A `switch` made at run time survives an edit that leaves `backend` alone.
       const keepActive = fresh.backend === resolved.backend && fresh.backends[kernel.backends.active] !== undefined;
       const freshSecrets = collectSecrets(fresh);

@@ -57,6 +57,18 @@ describe('logFile', () => {
     expect(mode(file)).toBe(0o600);
   });
 
+  it('stays the file it was at start-up when a reload names another, and says a restart applies it', async () => {
+    const dir = tempDir('llm-proxy-logfile-');
+    const first = join(dir, 'first.log');
+    const sink: string[] = [];
+    const proxy = await createProxy({ ...CANNED, logLevel: 'info', logFormat: 'json', logFile: first }, { logSink: (line) => sink.push(line) });
+    await proxy.reload({ ...CANNED, logLevel: 'info', logFile: join(dir, 'second.log') });
+    await proxy.close();
+    expect(sink.join('\n')).toContain('the new config changes logFile; restart llm-proxy to log to the new file');
+    expect(jsonLines(readFileSync(first, 'utf8')).map((line) => line.msg)).toContain('configuration reloaded');
+    expect(() => readFileSync(join(dir, 'second.log'))).toThrow(/ENOENT/);
+  });
+
   it('a path that cannot be opened fails at start-up, naming logFile', async () => {
     const dir = tempDir('llm-proxy-logfile-');
     writeFileSync(join(dir, 'a-file'), '');

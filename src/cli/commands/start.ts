@@ -87,7 +87,7 @@ export async function start(options: StartOptions): Promise<number> {
         },
       })
         .then(async (next) => {
-          const fresh = { ...next, logLevel: current.logLevel, logFormat: current.logFormat, logFile: current.logFile };
+          const fresh = { ...next, logLevel: current.logLevel, logFormat: current.logFormat };
           await running.proxy.reload(fresh);
           current = fresh;
           configWarnings = given;
