@@ -1,8 +1,15 @@
-import pc from 'picocolors';
-import { SecretScrubber } from './secrets/scrubber.js';
+import pino, { type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { LogFile } from './logging/log-file.js';
+import { prettyLine } from './logging/pretty-line.js';
+import { REDACT_PATHS } from './logging/redact-paths.js';
+import { REDACTED, SecretScrubber } from './secrets/scrubber.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
-export type LogFields = Record<string, string | number | boolean | null | undefined>;
+/** `auto`: `pretty` when the lines go to a terminal, `json` otherwise. */
+export type LogFormat = 'json' | 'pretty' | 'auto';
+export type LogValue = string | number | boolean | null | undefined;
+/** Flat fields, or one level of nesting (`headers: { … }`). */
+export type LogFields = Record<string, LogValue | Readonly<Record<string, LogValue>>>;
 
 export interface Logger {
   debug(message: string, fields?: LogFields): void;
@@ -12,30 +19,61 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
-const COLOUR: Record<Exclude<LogLevel, 'silent'>, (s: string) => string> = {
-  debug: pc.gray,
-  info: pc.cyan,
-  warn: pc.yellow,
-  error: pc.red,
-};
+/** The logger `createLogger` returns: the one that owns the outputs, and so closes them. */
+export interface RootLogger extends Logger {
+  /** Closes the log file (stderr and a sink stay as they are); later lines still reach them. */
+  close(): void;
+}
 
 export type LogSink = (line: string) => void;
 
 export interface LoggerOptions {
   level?: LogLevel;
-  /** `json` for machines, `pretty` for a terminal. */
-  format?: 'json' | 'pretty';
+  /** `json` for machines, `pretty` for a terminal; default `auto`. */
+  format?: LogFormat;
+  /** Receives each line, without its newline, instead of stderr (tests, library mode). */
   sink?: LogSink;
   /**
    * Values that must never appear in output (API keys, passwords); they and their encoded forms
    * (URL-encoded, JSON-escaped, base64 as in a Basic header) are replaced by `[redacted]`.
    */
   secrets?: () => Iterable<string>;
+  /** Every line is also appended here, as JSON, to a file of mode 0600. */
+  logFile?: string;
 }
 
-export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
-  return build(options, bound, scrubberSource(options));
+/** What `auto` means: pretty for a terminal, JSON for a pipe, a file or a sink. */
+export function resolveLogFormat(format: LogFormat | undefined, toTerminal: boolean): 'json' | 'pretty' {
+  if (format === 'json' || format === 'pretty') return format;
+  return toTerminal ? 'pretty' : 'json';
+}
+
+export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): RootLogger {
+  const format = resolveLogFormat(options.format, !options.sink && process.stderr.isTTY === true);
+  const file = options.logFile === undefined ? undefined : new LogFile(options.logFile);
+  // Synchronous: a line logged just before the process exits is not lost.
+  const stderr = options.sink ? undefined : pino.destination({ dest: 2, sync: true });
+  const primary: LogSink = options.sink ?? ((line) => stderr?.write(line + '\n'));
+  const destination: DestinationStream = {
+    write(chunk: string) {
+      const line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
+      primary(format === 'pretty' ? prettyLine(line) : line);
+      file?.write(line + '\n');
+    },
+  };
+  const root = pino(
+    {
+      level: options.level ?? 'info',
+      base: null,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    },
+    destination,
+  );
+  const scrubber = scrubberSource(options);
+  const logger = facade(root, scrubber);
+  return { ...(Object.keys(bound).length > 0 ? logger.child(bound) : logger), close: () => file?.close() };
 }
 
 /** The scrubber for the current secrets, rebuilt only when they change (shared by child loggers). */
@@ -52,36 +90,30 @@ function scrubberSource(options: LoggerOptions): () => SecretScrubber {
   };
 }
 
-function build(options: LoggerOptions, bound: LogFields, scrubber: () => SecretScrubber): Logger {
-  const level = options.level ?? 'info';
-  const format = options.format ?? 'pretty';
-  const sink = options.sink ?? ((line: string) => process.stderr.write(line + '\n'));
+/** Every string value (and nested key) with the configured secrets masked: free text included. */
+function scrubbed(fields: LogFields, scrub: SecretScrubber): LogFields {
+  if (scrub.empty) return fields;
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = typeof value === 'string' ? scrub.text(value) : value !== null && typeof value === 'object' ? scrub.value(value) : value;
+  }
+  return out;
+}
 
-  const write = (lvl: Exclude<LogLevel, 'silent'>, raw: string, fields?: LogFields) => {
-    if (ORDER[lvl] < ORDER[level]) return;
-    // Scrubbed before formatting, so a JSON line stays valid JSON.
+type Level = Exclude<LogLevel, 'silent'>;
+
+function facade(pinoLogger: PinoLogger, scrubber: () => SecretScrubber): Logger {
+  const write = (level: Level, message: string, fields?: LogFields) => {
+    if (!pinoLogger.isLevelEnabled(level)) return;
     const scrub = scrubber();
-    const message = scrub.text(raw);
-    const all: LogFields = {};
-    for (const [key, value] of Object.entries({ ...bound, ...fields })) all[key] = typeof value === 'string' ? scrub.text(value) : value;
-    let line: string;
-    if (format === 'json') {
-      line = JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: message, ...all });
-    } else {
-      const extras = Object.entries(all)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => `${pc.dim(k + '=')}${String(v)}`)
-        .join(' ');
-      line = `${pc.dim(new Date().toISOString().slice(11, 23))} ${COLOUR[lvl](lvl.padEnd(5))} ${message}${extras ? ' ' + extras : ''}`;
-    }
-    sink(line);
+    if (fields) pinoLogger[level](scrubbed(fields, scrub), scrub.text(message));
+    else pinoLogger[level](scrub.text(message));
   };
-
   return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
-    child: (fields) => build(options, { ...bound, ...fields }, scrubber),
+    debug: (message, fields) => write('debug', message, fields),
+    info: (message, fields) => write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+    child: (fields) => facade(pinoLogger.child(scrubbed(fields, scrubber())), scrubber),
   };
 }

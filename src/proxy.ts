@@ -4,7 +4,7 @@ import type { ResolvedConfig, UserConfig } from './config/types.js';
 import { ConfigError } from './errors.js';
 import { BootWarnings } from './boot-warnings.js';
 import { Kernel } from './kernel/kernel.js';
-import { createLogger, type Logger, type LogSink } from './logger.js';
+import { createLogger, type Logger, type LogSink, type RootLogger } from './logger.js';
 import { assemblePlugins, resolveUserConfig } from './plugins/builtin.js';
 import { collectSecrets } from './secrets/collect.js';
 import { SecretScrubber } from './secrets/scrubber.js';
@@ -63,9 +63,11 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
   // Library mode logs warnings and errors unless `logLevel` says otherwise (the CLI passes its resolved config, at `info`).
   let resolved = isResolved(config) ? config : await resolveUserConfig({ ...config, logLevel: config.logLevel ?? 'warn' });
   let secrets = collectSecrets(resolved);
-  const logger =
-    options.logger ??
-    createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets });
+  // Closed with the proxy only when it is the proxy's own.
+  const own: RootLogger | undefined = options.logger
+    ? undefined
+    : createLogger({ level: resolved.logLevel, format: resolved.logFormat, sink: options.logSink, secrets: () => secrets, logFile: resolved.logFile });
+  const logger = options.logger ?? own!;
   // A reload does not repeat what the previous boot warned about.
   const bootWarnings = new BootWarnings();
   const boot = async (config: ResolvedConfig, configSecrets: readonly string[], activeBackend?: string): Promise<Kernel> => {
@@ -135,6 +137,7 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
           await stopped;
         }
         await kernel.close();
+        own?.close();
       })();
       return closing;
     },
@@ -143,6 +146,7 @@ export async function createProxy(config: UserConfig | ResolvedConfig, options: 
       if (fresh.port !== resolved.port || fresh.host !== resolved.host) {
         logger.warn('the new config changes host or port; restart llm-proxy to apply that part');
       }
+      if (fresh.logFile !== resolved.logFile) logger.warn('the new config changes logFile; restart llm-proxy to log to the new file');
       // A `switch` made at run time survives an edit that leaves `backend` alone.
       const keepActive = fresh.backend === resolved.backend && fresh.backends[kernel.backends.active] !== undefined;
       const freshSecrets = collectSecrets(fresh);

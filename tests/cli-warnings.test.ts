@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ask, run, sandbox, scripted, startProxy, statusJson, waitUntil } from './support/cli.js';
+import { readableLog } from './support/readable-log.js';
 import { redisPresent, redisRequired, startRedis, type RedisServer } from './support/redis.js';
 
 /** A loopback port that refuses connections (nothing listens there). */
@@ -83,8 +84,8 @@ describe('llm-proxy start warnings', () => {
       },
     });
     const proxy = await startProxy(box);
-    await waitUntil(() => proxy.stderr().includes('tunnel for backend "gpu" is down'), 'the tunnel to report itself down');
-    const gpuLines = linesWith(proxy.stderr(), /gpu/);
+    await waitUntil(() => readableLog(proxy.stderr()).includes('tunnel for backend "gpu" is down'), 'the tunnel to report itself down');
+    const gpuLines = linesWith(readableLog(proxy.stderr()), /gpu/);
     expect(gpuLines.join('\n')).not.toMatch(/ollama serve|Ollama is not reachable/);
     const status = await run(box, ['status']);
     const [gpu] = linesWith(status.stdout, /✗ gpu/);

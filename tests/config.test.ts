@@ -260,7 +260,7 @@ describe('embedded default and defaults', () => {
       auth: { keys: [] },
       failover: { mode: 'explicit' },
       logLevel: 'info',
-      logFormat: 'pretty',
+      logFormat: 'auto',
       sources: ['embedded default'],
       backendFiles: { ollama: 'embedded default' },
     });

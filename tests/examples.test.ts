@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { echoProvider } from '../examples/echo-provider/index.js';
 import { spawnCli, startCli, stopCli } from './support/cli-run.js';
+import { readableLog } from './support/readable-log.js';
 import { startProxy } from './support/proxy.js';
 
 const run = promisify(execFile);
@@ -75,7 +76,7 @@ describe('examples', () => {
     const answer = await client.messages.create({ model: 'm', max_tokens: 20, messages: [{ role: 'user', content: 'plain' }] });
     expect(answer.content).toEqual([{ type: 'text', text: 'plain' }]);
     const stopped = await stopCli(proxy);
-    expect(stopped.stderr).toContain(`${file}: unknown key "backends.e.prefx" ignored; did you mean "prefix"?`);
+    expect(readableLog(stopped.stderr)).toContain(`${file}: unknown key "backends.e.prefx" ignored; did you mean "prefix"?`);
 
     writeFileSync(file, config(`{ type: 'echo', prefix: 42 }`));
     const failed = await spawnCli(['start'], { cwd: workspace, env }).result;

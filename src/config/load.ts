@@ -45,7 +45,7 @@ export const CONFIG_DEFAULTS = {
   port: 8000,
   host: '127.0.0.1',
   logLevel: 'info',
-  logFormat: 'pretty',
+  logFormat: 'auto',
   server: {
     bodyLimitBytes: 32 * 1024 * 1024,
     pingIntervalMs: 10_000,
@@ -264,10 +264,17 @@ async function finalize(layers: readonly Layer[], ctx: Context): Promise<Resolve
     failover: typeof config.failover === 'string' ? { mode: config.failover } : (config.failover ?? { mode: 'explicit' }),
     logLevel: config.logLevel ?? CONFIG_DEFAULTS.logLevel,
     logFormat: config.logFormat ?? CONFIG_DEFAULTS.logFormat,
+    ...(config.logFile === undefined ? {} : { logFile: logFilePath(config.logFile, origin.get('logFile')?.dir ?? ctx.cwd) }),
     sources,
     backendFiles,
     ...(pluginSecrets.length > 0 ? { pluginSecrets } : {}),
   };
+}
+
+/** `~/` is the home directory; a relative path starts at the directory of the config that set it. */
+function logFilePath(path: string, dir: string): string {
+  if (path === '~' || path.startsWith('~/')) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(dir, path);
 }
 
 function activeBackend(config: UserConfig, backends: Record<string, unknown>, origin: Map<string, Layer>, ctx: Context): string {

@@ -120,7 +120,8 @@ export const userConfigSchema = z.strictObject({
     .union([failoverMode, failoverSettings], { error: says('must be "off", "explicit" or "auto", or { mode, retries, baseDelayMs, maxDelayMs, deadlineMs, maxRetryAfterMs }') })
     .optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).optional(),
-  logFormat: z.enum(['json', 'pretty']).optional(),
+  logFormat: z.enum(['json', 'pretty', 'auto']).optional(),
+  logFile: z.string().min(1).optional(),
 });
 
 export interface ValidationResult {

@@ -1,4 +1,4 @@
-import type { LogLevel } from '../logger.js';
+import type { LogFormat, LogLevel } from '../logger.js';
 import type { Plugin } from '../kernel/types.js';
 
 /** Model mapping shared by every backend type. */
@@ -131,7 +131,10 @@ export interface UserConfig {
   auth?: { keys?: string[] };
   failover?: FailoverMode | FailoverSettings;
   logLevel?: LogLevel;
-  logFormat?: 'json' | 'pretty';
+  /** Default `auto`: `pretty` when stderr is a terminal, `json` when it is not. */
+  logFormat?: LogFormat;
+  /** Every log line is also appended here as JSON (mode 0600); `~/` is the home directory, a relative path starts at the config file. */
+  logFile?: string;
 }
 
 /** The config after loading, merging, interpolation and validation: what the kernel runs. */
@@ -149,7 +152,9 @@ export interface ResolvedConfig {
   /** Default `{ mode: 'explicit' }`. */
   failover?: FailoverSettings;
   logLevel: LogLevel;
-  logFormat: 'json' | 'pretty';
+  logFormat: LogFormat;
+  /** Absolute. */
+  logFile?: string;
   /** Where the config came from (files, `environment`, `embedded default`), for messages. */
   sources: string[];
   /** The project config file, if any (for watching and relative plugin paths). */

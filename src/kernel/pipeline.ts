@@ -226,9 +226,10 @@ async function* eventsOf(produce: () => Promise<ProviderResponse>): AsyncIterabl
 function logOutcome(ctx: ProxyContext, outcome: Outcome): void {
   const fields = {
     status: outcome.error?.status ?? outcome.status,
-    backend: outcome.backend,
-    endpoint: ctx.responseHeaders['x-llm-proxy-endpoint'],
-    model: outcome.model,
+    // A failure names the backend, endpoint and model it was routed to.
+    backend: outcome.backend ?? ctx.route?.backend.name,
+    endpoint: ctx.responseHeaders['x-llm-proxy-endpoint'] ?? outcome.error?.endpoint,
+    model: outcome.model ?? ctx.route?.model,
     stream: ctx.stream,
     cache: ctx.cache.status,
     tier: ctx.cache.tier,

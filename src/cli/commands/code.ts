@@ -27,12 +27,17 @@ async function startInProcess(config: ResolvedConfig, workspace: string, home: s
   await mkdir(logsDir(home), { recursive: true, mode: 0o700 });
   const logFile = join(logsDir(home), `code-${process.pid}.log`);
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-  const running = await runProxy({ config, logger: loggerFor(config, (line) => log.write(line + '\n')), workspace, home });
+  const logger = loggerFor(config, (line) => log.write(line + '\n'));
+  const running = await runProxy({ config, logger, workspace, home });
   err(`${pc.green('llm-proxy')} ${running.record.url} for this session, backend ${describeBackendConfig(config, config.backend)}`);
   err(pc.dim(`  log: ${logFile}`));
   return {
     ...running,
-    stop: () => running.stop().finally(() => log.end()),
+    stop: () =>
+      running.stop().finally(() => {
+        logger.close();
+        log.end();
+      }),
   };
 }
 

@@ -1,6 +1,6 @@
 import pc from 'picocolors';
 import type { ResolvedConfig } from '../../config/types.js';
-import { createLogger, type Logger, type LogLevel } from '../../logger.js';
+import { createLogger, type LogLevel, type RootLogger } from '../../logger.js';
 import { VERSION } from '../../version.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
@@ -30,9 +30,9 @@ function parseLogLevel(value: unknown): LogLevel | undefined {
   return level;
 }
 
-export function loggerFor(config: ResolvedConfig, sink?: (line: string) => void): Logger {
+export function loggerFor(config: ResolvedConfig, sink?: (line: string) => void): RootLogger {
   const secrets = secretsOf(config);
-  return createLogger({ level: config.logLevel, format: config.logFormat, sink, secrets: () => secrets });
+  return createLogger({ level: config.logLevel, format: config.logFormat, sink, secrets: () => secrets, logFile: config.logFile });
 }
 
 /** Runs in the foreground until SIGINT/SIGTERM; resolves to the exit code. */
@@ -62,10 +62,14 @@ export async function start(options: StartOptions): Promise<number> {
     level: config.logLevel,
     format: config.logFormat,
     secrets: () => secretsOf(current),
+    logFile: config.logFile,
   });
   const twin = (await listInstances(home)).find((i) => i.workspace === workspace);
   if (twin) err(`${pc.yellow('note:')} llm-proxy already runs for this workspace at ${describeInstance(twin)}; starting another`);
-  const running = await runProxy({ config, logger, workspace, home });
+  const running = await runProxy({ config, logger, workspace, home }).catch((error: unknown) => {
+    logger.close();
+    throw error;
+  });
   const { record } = running;
 
   const watcher =
@@ -106,11 +110,15 @@ export async function start(options: StartOptions): Promise<number> {
       stopping = true;
       if (watcher) watcher.close();
       logger.info('shutting down', { signal, graceMs: config.server.shutdownGraceMs });
+      const finish = (code: number) => {
+        logger.close();
+        resolve(code);
+      };
       running.stop().then(
-        () => resolve(0),
+        () => finish(0),
         (error: unknown) => {
           logger.error('error while shutting down', { reason: error instanceof Error ? error.message : String(error) });
-          resolve(1);
+          finish(1);
         },
       );
     };
