@@ -1,7 +1,7 @@
-import type { AsyncLocalStorage } from 'node:async_hooks';
 import { tracingChannel } from 'node:diagnostics_channel';
-import { SpanKind, SpanStatusCode, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import { OPERATION_CHANNEL, type TracedOperation } from '../../src/plugin.js';
+import type { TraceCarrier } from './trace-carrier.js';
 
 /** What ioredis (>= 5.10) publishes for each command on `ioredis:command`. */
 interface RedisCommand {
@@ -17,11 +17,12 @@ type Subscribers<T extends object> = Parameters<ReturnType<typeof tracingChannel
  * Spans for what plugins do while they answer a request, from the diagnostics channels the code
  * doing it publishes: every Redis command (ioredis' own `ioredis:command`) and every operation a
  * plugin runs through `traced` (the semantic cache's embedding calls). A span's parent is the
- * trace context its hook tap runs in; work outside a request (a health ping) gets no span.
+ * trace context its hook tap runs in; work outside a request (a health ping, the connection
+ * check at start-up) gets no span.
  * Returns the unsubscribe.
  */
-export function traceChannels(tracer: Tracer, storage: AsyncLocalStorage<Context>): () => void {
-  const redis = subscribe<RedisCommand>('ioredis:command', tracer, storage, (command) => ({
+export function traceChannels(tracer: Tracer, carrier: TraceCarrier): () => void {
+  const redis = subscribe<RedisCommand>('ioredis:command', tracer, carrier, (command) => ({
     name: `redis ${command.command.toUpperCase()}`,
     kind: SpanKind.CLIENT,
     attributes: {
@@ -32,7 +33,7 @@ export function traceChannels(tracer: Tracer, storage: AsyncLocalStorage<Context
       ...(command.serverPort === undefined ? {} : { 'server.port': command.serverPort }),
     },
   }));
-  const operations = subscribe<TracedOperation>(OPERATION_CHANNEL, tracer, storage, (operation) => ({
+  const operations = subscribe<TracedOperation>(OPERATION_CHANNEL, tracer, carrier, (operation) => ({
     name: operation.name,
     kind: SpanKind.CLIENT,
     attributes: operation.attributes,
@@ -46,14 +47,16 @@ export function traceChannels(tracer: Tracer, storage: AsyncLocalStorage<Context
 function subscribe<T extends object>(
   name: string,
   tracer: Tracer,
-  storage: AsyncLocalStorage<Context>,
+  carrier: TraceCarrier,
   describe: (message: T) => { name: string; kind: SpanKind; attributes: Record<string, string | number | boolean> },
 ): () => void {
   const channel = tracingChannel<unknown, T>(name);
   const open = new WeakMap<T, Span>();
   const subscribers: Subscribers<T> = {
     start(message) {
-      const parent = storage.getStore();
+      // The first message says there is something to trace: requests carry their context from now on.
+      carrier.need();
+      const parent = carrier.current();
       if (!parent) return;
       const { name: spanName, kind, attributes } = describe(message);
       open.set(message, tracer.startSpan(spanName, { kind, attributes }, parent));

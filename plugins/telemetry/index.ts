@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type MeterProvider, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -9,6 +8,8 @@ import { parsePluginOptions, withInvoke, type Logger, type Outcome, type Plugin,
 import { traceChannels } from './channel-spans.js';
 import { forwardClaudeCode, SIGNALS, type Signal } from './claude-code.js';
 import { closePhase, traceHooks } from './hook-spans.js';
+import { fastIds } from './id-generator.js';
+import { TraceCarrier } from './trace-carrier.js';
 import { telemetryOptions, type TelemetryOptions } from './options.js';
 import { samplerFor } from './sampler.js';
 import { spanCounter, type SpanCounts } from './span-counts.js';
@@ -69,17 +70,18 @@ export function telemetry(options: TelemetryOptions = {}): Plugin {
       provider = createProvider(checked, counter.meterProvider, logger);
       const tracer = provider.getTracer('llm-proxy');
       // The trace context each hook tap runs in, so a Redis command or an embedding call it makes is a span of its request.
-      const storage = new AsyncLocalStorage<Context>();
-      traceHooks(hooks, tracer, storage, checked.tapSpanMs ?? 1);
-      unsubscribe = traceChannels(tracer, storage);
+      const carrier = new TraceCarrier();
+      const thresholds = { phaseSpanMs: checked.phaseSpanMs ?? 0.5, tapSpanMs: checked.tapSpanMs ?? 1 };
+      traceHooks(hooks, tracer, carrier, thresholds);
+      unsubscribe = traceChannels(tracer, carrier);
       hooks.request.tap({ name: 'telemetry', stage: -3000 }, (ctx) => {
         start(tracer, ctx);
         // A synchronous tap runs in the request's own async flow: what the request does later outside
         // any tap (the cache's store once the answer ended, as the kernel writes it) is under its span too.
-        storage.enterWith(ctx.state.span!.context);
+        carrier.enter(ctx.state.span!.context);
       });
       providers.decorate((backend) => withInvoke(backend, (call, invoke) => upstreamSpan(tracer, call, invoke)));
-      hooks.respond.tap('telemetry', (ctx, outcome) => end(tracer, ctx, outcome));
+      hooks.respond.tap('telemetry', (ctx, outcome) => end(tracer, ctx, outcome, thresholds.phaseSpanMs));
       status.add('telemetry', () => ({ status: 'ok', spans: { ...counter.counts } }));
     },
     async close() {
@@ -104,6 +106,7 @@ function createProvider(options: TelemetryOptions, meterProvider: MeterProvider,
   const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ 'service.name': serviceName }));
   return new TracerProvider({
     resource,
+    idGenerator: fastIds,
     sampler: samplerFor(options, logger),
     spanProcessors: [
       new BatchSpanProcessor({
@@ -118,7 +121,7 @@ function createProvider(options: TelemetryOptions, meterProvider: MeterProvider,
 }
 
 function start(tracer: Tracer, ctx: ProxyContext): void {
-  const incoming = W3C.extract(ROOT_CONTEXT, ctx.headers, headerGetter);
+  const incoming = ctx.headers.traceparent === undefined ? ROOT_CONTEXT : W3C.extract(ROOT_CONTEXT, ctx.headers, headerGetter);
   const session = ctx.headers[SESSION_HEADER];
   const span = tracer.startSpan(
     ctx.endpoint === 'messages' ? 'POST /v1/messages' : 'POST /v1/messages/count_tokens',
@@ -158,11 +161,15 @@ async function upstreamSpan(tracer: Tracer, call: UpstreamCall, invoke: (call: U
   }
 }
 
-function end(tracer: Tracer, ctx: ProxyContext, outcome: Outcome): void {
+function end(tracer: Tracer, ctx: ProxyContext, outcome: Outcome, phaseSpanMs: number): void {
   const held = ctx.state.span;
   if (!held) return;
-  closePhase(tracer, ctx);
+  closePhase(tracer, ctx, phaseSpanMs);
   const { span } = held;
+  if (!span.isRecording()) {
+    span.end();
+    return;
+  }
   const backend = ctx.route?.backend;
   span.setAttributes({
     'http.response.status_code': outcome.status,

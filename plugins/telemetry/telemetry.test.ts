@@ -89,7 +89,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     const traced = await startProxy({
       backend: 'gpu',
       backends: { gpu: openaiBackend(upstream.url) },
-      plugins: [['telemetry', { endpoint: own.url, exportIntervalMs: 50 }], slowTap],
+      plugins: [['telemetry', { endpoint: own.url, exportIntervalMs: 50, phaseSpanMs: 0 }], slowTap],
     });
     upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('after the slow tap') });
     expect((await postMessages(traced.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
@@ -115,6 +115,40 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     // Its phase lasts at least as long as the slow tap.
     const length = (span: typeof tap) => BigInt(String(span?.endTimeUnixNano)) - BigInt(String(span?.startTimeUnixNano));
     expect(length(transform) >= length(tap)).toBe(true);
+    // Every phase's time is on the request's span too.
+    expect(Number(attribute(server, 'llm_proxy.phase.transform_request_ms'))).toBeGreaterThanOrEqual(Number(length(tap)) / 1e6 - 0.001);
+    expect(Number(attribute(server, 'llm_proxy.phase.route_ms'))).toBeGreaterThanOrEqual(0);
+  });
+
+  it('by default only a phase that took phaseSpanMs (0.5 ms) or more has a span; every phase has its time on the request span', async () => {
+    const own = await startReceiver();
+    const slowRoute = {
+      name: 'slow-route',
+      apply({ hooks }: { hooks: TapOnlyHooks }) {
+        hooks.route.tapPromise({ name: 'slow-route', stage: -100 }, async () => {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          return undefined;
+        });
+      },
+    };
+    const traced = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, plugins: [['telemetry', { endpoint: own.url, exportIntervalMs: 50 }], slowRoute] });
+    upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('after the slow route') });
+    expect((await postMessages(traced.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await traced.close();
+    await own.close();
+    const spans = own.spans();
+    const server = spans.find((s) => s.name === 'POST /v1/messages');
+    expect(spans.find((s) => s.name === 'route')?.parentSpanId).toBe(server?.spanId);
+    expect(spans.find((s) => s.name === 'route slow-route')?.parentSpanId).toBe(spans.find((s) => s.name === 'route')?.spanId);
+    expect(Number(attribute(server, 'llm_proxy.phase.route_ms'))).toBeGreaterThanOrEqual(4);
+    for (const phase of ['request', 'cacheLookup', 'transform_request', 'transform_response']) {
+      expect(attribute(server, `llm_proxy.phase.${phase}_ms`), phase).toBeDefined();
+    }
+    // The phases that took less have no span: a quick request is a short tree.
+    const quick = ['request', 'transform'].filter((name) => spans.some((s) => s.name === name && Number(attribute(server, `llm_proxy.phase.${name === 'transform' ? 'transform_request' : name}_ms`)) < 0.5));
+    expect(quick).toEqual([]);
   });
 
   it('a collector that is down fails nothing: the request is answered, and the proxy closes', async () => {
