@@ -8,6 +8,7 @@ import { parsePluginOptions, withInvoke, type Logger, type Outcome, type Plugin,
 import { traceChannels } from './channel-spans.js';
 import { forwardClaudeCode, SIGNALS, type Signal } from './claude-code.js';
 import { closePhase, traceHooks } from './hook-spans.js';
+import { recordInput, recordOutput } from './content.js';
 import { fastIds } from './id-generator.js';
 import { TraceCarrier } from './trace-carrier.js';
 import { telemetryOptions, type TelemetryOptions } from './options.js';
@@ -76,11 +77,19 @@ export function telemetry(options: TelemetryOptions = {}): Plugin {
       unsubscribe = traceChannels(tracer, carrier);
       hooks.request.tap({ name: 'telemetry', stage: -3000 }, (ctx) => {
         start(tracer, ctx);
+        if (checked.captureContent) recordInput(ctx.state.span!.span, ctx.body);
         // A synchronous tap runs in the request's own async flow: what the request does later outside
         // any tap (the cache's store once the answer ended, as the kernel writes it) is under its span too.
         carrier.enter(ctx.state.span!.context);
       });
       providers.decorate((backend) => withInvoke(backend, (call, invoke) => upstreamSpan(tracer, call, invoke)));
+      if (checked.captureContent) {
+        // Last, so it sees the answer as the client gets it.
+        hooks.transform.tap({ name: 'telemetry', stage: 10_000 }, (exchange, ctx) => {
+          const span = ctx.state.span?.span;
+          return exchange.phase === 'response' && span?.isRecording() ? { phase: 'response', response: recordOutput(span, exchange.response) } : exchange;
+        });
+      }
       hooks.respond.tap('telemetry', (ctx, outcome) => end(tracer, ctx, outcome, thresholds.phaseSpanMs));
       status.add('telemetry', () => ({ status: 'ok', spans: { ...counter.counts } }));
     },

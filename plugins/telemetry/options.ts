@@ -27,6 +27,8 @@ export const telemetryOptions = z.strictObject({
       error: 'must be true, false or { signals: [...] }',
     })
     .optional(),
+  /** Put the request's new turn and the answer on its span (`gen_ai.input.messages`, `gen_ai.output.messages`, 16 KB each at most). Off: no prompt, completion or tool text is ever traced. */
+  captureContent: z.boolean({ error: 'must be true or false' }).optional(),
   /** A hook phase that takes this long or more gets a span of its own (every phase's time is on the request's span), ms. Default 0.5; 0 for a span per phase. */
   phaseSpanMs: z.number({ error: 'must be a number of milliseconds' }).min(0, 'must be 0 or more').optional(),
   /** A plugin tap that takes this long or more gets a span of its own, ms. Default 1. */

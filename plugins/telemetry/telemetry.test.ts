@@ -151,6 +151,43 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     expect(quick).toEqual([]);
   });
 
+  it('with captureContent on, the new turn and the answer are on the span, clipped; keys still are not', async () => {
+    const own = await startReceiver();
+    const traced = await startProxy({
+      backend: 'gpu',
+      backends: { gpu: openaiBackend(upstream.url, { apiKey: 'sk-gpu-SECRET-0123456789' }) },
+      plugins: [['telemetry', { endpoint: own.url, protocol: 'http/json', exportIntervalMs: 50, captureContent: true }]],
+    });
+    upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('THE TRACED ANSWER') });
+    const body = {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 30,
+      stream: true,
+      system: 'A SYSTEM PROMPT THAT STAYS OFF',
+      messages: [
+        { role: 'user' as const, content: 'AN EARLIER TURN' },
+        { role: 'assistant' as const, content: 'ok' },
+        { role: 'user' as const, content: [{ type: 'text' as const, text: `THE NEW TURN ${'x'.repeat(20_000)}` }] },
+      ],
+    };
+    expect((await postMessages(traced.url, body, { 'x-api-key': 'client-key-SECRET' })).status).toBe(200);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await traced.close();
+    await own.close();
+    const server = own.spans().find((s) => s.name === 'POST /v1/messages');
+    const input = String(attribute(server, 'gen_ai.input.messages'));
+    expect(input).toContain('"role":"user"');
+    expect(input).toContain('THE NEW TURN');
+    expect(input).toContain('more characters]');
+    expect(input.length).toBeLessThan(17_000);
+    expect(JSON.parse(String(attribute(server, 'gen_ai.output.messages')))).toEqual([{ role: 'assistant', parts: [{ type: 'text', content: 'THE TRACED ANSWER' }], finish_reason: 'end_turn' }]);
+    const sent = own.bodies.join('\n');
+    expect(sent).not.toContain('AN EARLIER TURN');
+    expect(sent).not.toContain('A SYSTEM PROMPT THAT STAYS OFF');
+    expect(sent).not.toContain('SECRET');
+  });
+
   it('a collector that is down fails nothing: the request is answered, and the proxy closes', async () => {
     const { freePort } = await import('../../tests/support/free-port.js');
     const gone = `http://127.0.0.1:${await freePort()}`;
