@@ -16,6 +16,7 @@ import { rateLimitAdvisor, type RateLimitAdvisorOptions } from '../../plugins/ra
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import type { TelemetryOptions } from '../../plugins/telemetry/index.js';
+import type { DashboardOptions } from '../../plugins/dashboard/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
 import { cache, type CachePluginOptions } from './cache/index.js';
 import { memoryCache, type MemoryCacheOptions } from './memory-cache/index.js';
@@ -71,6 +72,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   'redis-cache': { named: async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions) },
   // Loaded on demand: only configs that trace load OpenTelemetry.
   telemetry: { named: async (options) => (await import('../../plugins/telemetry/index.js')).telemetry(options as TelemetryOptions) },
+  dashboard: { named: async (options) => (await import('../../plugins/dashboard/index.js')).dashboard(options as DashboardOptions) },
   'semantic-cache': {
     named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   },

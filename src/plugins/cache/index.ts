@@ -6,7 +6,7 @@ import { Recording, recordResponse } from './recording.js';
 import { cacheOptions, type CachePluginOptions } from './options.js';
 import { CacheSavings } from './savings.js';
 import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
-import type { CacheApi, CacheTier } from './tier.js';
+import type { CacheApi, CacheSavingsReport, CacheTier } from './tier.js';
 
 export { registerCacheTier, type CacheApi, type CacheTier } from './tier.js';
 export { cacheOptions, type CachePluginOptions } from './options.js';
@@ -51,6 +51,8 @@ export function cache(options: CachePluginOptions = {}): Plugin {
       else early.push(tier);
     },
     tierReports: () => coordinator?.tierReports() ?? {},
+    savings: () => coordinator?.savingsReport() ?? new CacheSavings({}).report(),
+    clear: async () => (await coordinator?.clear()) ?? [],
   };
   return {
     name: 'cache',
@@ -66,7 +68,7 @@ export function cache(options: CachePluginOptions = {}): Plugin {
   };
 }
 
-class CacheCoordinator implements CacheApi {
+class CacheCoordinator implements Omit<CacheApi, 'savings'> {
   readonly #tiers: CacheTier[] = [];
   readonly #flights = new Map<string, Recording>();
   readonly #settings = new Map<string, BackendCacheSettings>();
@@ -99,6 +101,16 @@ class CacheCoordinator implements CacheApi {
       tiers: this.tierReports(),
       ...savings.report(),
     }));
+  }
+
+  savingsReport(): CacheSavingsReport {
+    return this.savings.report();
+  }
+
+  async clear(): Promise<string[]> {
+    const clearable = this.#tiers.filter((tier) => tier.clear !== undefined);
+    await Promise.all(clearable.map((tier) => this.#safely(tier, 'clear', async () => await tier.clear?.())));
+    return clearable.map((tier) => tier.name);
   }
 
   tierReports(): Record<string, Record<string, unknown>> {

@@ -3,6 +3,8 @@ import type { CachedAnswer } from './answer.js';
 import type { CacheKeys } from './key.js';
 
 /** A cache tier (memory, redis, semantic) as the `cache` plugin drives it. */
+import type { CacheSavings } from './savings.js';
+
 export interface CacheTier {
   /** Shown in `ctx.cache.tier`, the access log and status: `memory`, `redis`, `semantic`. */
   readonly name: string;
@@ -21,6 +23,8 @@ export interface CacheTier {
   set(keys: CacheKeys, answer: CachedAnswer, ttlSeconds: number): void | Promise<void>;
   /** Details for the `cache` status section. */
   describe?(): Record<string, unknown>;
+  /** Forgets every answer it holds (the dashboard's "clear the cache"); a tier without it keeps them. */
+  clear?(): void | Promise<void>;
 }
 
 /** The `cache` plugin's api: what the tier plugins (memory, redis, semantic, yours) use. */
@@ -29,7 +33,13 @@ export interface CacheApi {
   addTier(tier: CacheTier): void;
   /** Each tier's own description (`entries`, `bytes`, ...), by tier name, as /health shows it. */
   tierReports(): Record<string, Record<string, unknown>>;
+  /** Hits per tier, misses, tokens served from the cache and what they would have cost. */
+  savings(): CacheSavingsReport;
+  /** Clears every tier that can be cleared; returns their names. */
+  clear(): Promise<string[]>;
 }
+
+export type CacheSavingsReport = ReturnType<CacheSavings['report']>;
 
 declare module '../../kernel/types.js' {
   interface PluginApis {

@@ -35,6 +35,7 @@ export function memoryCache(options: MemoryCacheOptions = {}): Plugin {
           entries.set(keys.key, answer, { ttl: ttl * 1000 });
         },
         describe: () => ({ entries: entries.size, bytes: entries.calculatedSize, maxBytes }),
+        clear: () => entries.clear(),
       });
     },
   };

@@ -3,6 +3,17 @@ import { probeBackend } from '../../../plugin-kit/probe.js';
 
 type HealthMonitor = PluginApis['backend-health'];
 
+/** The `health-endpoint` plugin's api: the report `/health` serves, for the dashboard. */
+export interface HealthApi {
+  report(): Promise<HealthReport>;
+}
+
+declare module '../../../kernel/types.js' {
+  interface PluginApis {
+    'health-endpoint': HealthApi;
+  }
+}
+
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   active: string;
@@ -69,12 +80,18 @@ function withLiveEndpoints<H extends BackendHealth>(health: H, backend: Backend)
 
 /** Built-in: `HEAD /` and `GET /` (Claude Code probes them) and `GET /health`. */
 export function healthEndpoint(options: { version: string }): Plugin {
+  let report: (() => Promise<HealthReport>) | undefined;
+  const api: HealthApi = {
+    report: () => (report ? report() : Promise.reject(new Error('the health endpoint is not applied yet'))),
+  };
   return {
     name: 'health-endpoint',
     optionalDependencies: ['backend-health'],
+    api,
     apply(kernel) {
       const { router, backends, status } = kernel;
       const monitor = kernel.findApi('backend-health');
+      report = () => checkHealth(backends, status, monitor);
       router.head('/', (koa) => {
         koa.status = 200;
       });
