@@ -184,6 +184,13 @@ describe('the npm package', () => {
     const proxy = await start(project);
     try {
       expect(await ask(proxy.url)).toBe('installed and working');
+      // The dashboard's page and its assets ship in the tarball.
+      for (const [path, type] of [['/ui', 'text/html'], ['/ui/assets/app.js', 'text/javascript'], ['/ui/assets/style.css', 'text/css']] as const) {
+        const res = await fetch(`${proxy.url}${path}`);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get('content-type'), path).toContain(type);
+        expect((await res.text()).length, path).toBeGreaterThan(500);
+      }
     } finally {
       await proxy.stop();
     }

@@ -3,6 +3,7 @@ import { ProxyError, parsePluginOptions, type Outcome, type Plugin, type PluginA
 import { checkAction, mayAct } from './guard.js';
 import { RequestLog, Timeline, type RequestRow } from './history.js';
 import { dashboardOptions, type DashboardOptions } from './options.js';
+import { servePage } from './page.js';
 
 export { dashboardOptions, type DashboardOptions } from './options.js';
 export type { RequestRow, MinutePoint } from './history.js';
@@ -25,8 +26,10 @@ export function dashboard(options: DashboardOptions = {}): Plugin {
   const refreshMs = checked.refreshMs ?? 2000;
   return {
     name: 'dashboard',
+    api: { enabled: checked.enabled !== false },
     optionalDependencies: ['health-endpoint', 'rate-limit-advisor', 'cache'],
     apply(kernel) {
+      if (checked.enabled === false) return;
       kernel.hooks.respond.tap('dashboard', (ctx, outcome) => {
         const row = rowOf(ctx, outcome);
         log.add(row);
@@ -34,6 +37,7 @@ export function dashboard(options: DashboardOptions = {}): Plugin {
       });
       const snapshot = (koa: KoaContext) => state(kernel, log, timeline, mayAct(koa));
       const { router } = kernel;
+      servePage(router);
       router.get('/ui/api/state', async (koa) => {
         koa.set('cache-control', 'no-store');
         koa.body = await snapshot(koa);

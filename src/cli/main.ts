@@ -9,6 +9,7 @@ import type { SetupOptions } from './commands/setup.js';
 import type { StartOptions } from './commands/start.js';
 import type { StatusOptions } from './commands/status.js';
 import type { StopOptions } from './commands/stop.js';
+import type { UiOptions } from './commands/ui.js';
 import type { SwitchOptions } from './commands/switch.js';
 import { CliError, reportError } from './errors.js';
 import { recordStarting } from './instances.js';
@@ -75,6 +76,13 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
     .action((backend: string, options: SwitchOptions) =>
       run(async () => (await import('./commands/switch.js')).switchBackend(backend, options)),
     );
+
+  cli
+    .command('ui', "Print the URL of the running proxy's dashboard (--open: open it in the browser)")
+    .option('--port <port>', 'The proxy on this port (default: this workspace\'s, or the only one)')
+    .option('--workspace <dir>', 'The proxy started for this directory')
+    .option('--open', 'Open it in the default browser')
+    .action((options: UiOptions) => run(async () => (await import('./commands/ui.js')).ui(options)));
 
   cli
     .command('env', 'Print the environment variables that point Claude Code at the proxy')

@@ -16,7 +16,7 @@ import { rateLimitAdvisor, type RateLimitAdvisorOptions } from '../../plugins/ra
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import type { TelemetryOptions } from '../../plugins/telemetry/index.js';
-import type { DashboardOptions } from '../../plugins/dashboard/index.js';
+import { dashboard, type DashboardOptions } from '../../plugins/dashboard/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
 import { cache, type CachePluginOptions } from './cache/index.js';
 import { memoryCache, type MemoryCacheOptions } from './memory-cache/index.js';
@@ -36,6 +36,16 @@ import { selfHostedProvider } from './providers/self-hosted/index.js';
 import { sshTunnel } from './ssh-tunnel/index.js';
 import { serverTiming } from './server-timing/index.js';
 import { metrics, type MetricsOptions } from './metrics/index.js';
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
+
+/** Whether this config's proxy serves the dashboard: as its `dashboard` plugin says, else when it listens on loopback. */
+export function servesDashboard(config: ResolvedConfig): boolean {
+  const named = config.plugins.find((plugin) => plugin.name === 'dashboard');
+  if (!named) return LOOPBACK_HOSTS.has(config.host);
+  const api = named.api;
+  return !(api !== null && typeof api === 'object' && 'enabled' in api && api.enabled === false);
+}
 
 interface Builtin {
   /** The instance every proxy runs, unless the config lists a plugin of the same name. */
@@ -72,7 +82,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   'redis-cache': { named: async (options) => (await import('../../plugins/redis-cache/index.js')).redisCache(options as RedisCacheOptions) },
   // Loaded on demand: only configs that trace load OpenTelemetry.
   telemetry: { named: async (options) => (await import('../../plugins/telemetry/index.js')).telemetry(options as TelemetryOptions) },
-  dashboard: { named: async (options) => (await import('../../plugins/dashboard/index.js')).dashboard(options as DashboardOptions) },
+  // On by default for a proxy on loopback (its own user's): one ring write per request.
+  dashboard: { always: (config) => dashboard({ enabled: LOOPBACK_HOSTS.has(config.host) }), named: (options) => dashboard(options as DashboardOptions) },
   'semantic-cache': {
     named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   },

@@ -1,6 +1,7 @@
 import pc from 'picocolors';
 import type { ResolvedConfig } from '../../config/types.js';
 import { createLogger, type LogLevel, type RootLogger } from '../../logger.js';
+import { servesDashboard } from '../../plugins/builtin.js';
 import { VERSION } from '../../version.js';
 import { secretsOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
@@ -135,6 +136,7 @@ export async function start(options: StartOptions): Promise<number> {
     ...configSourceLines(config),
     ...redisHintLines(config, process.env),
     `  use it:  ${pc.cyan('eval "$(llm-proxy env)"')} then ${pc.cyan('claude')}, or ${pc.cyan('llm-proxy code')}`,
+    ...(servesDashboard(config) ? [`  see it:  ${pc.cyan(`${record.url}/ui`)} ${pc.dim('(llm-proxy ui --open)')}`] : []),
     pc.dim('  Ctrl-C to stop'),
   ];
   // One write, so a reader never sees half of it.
