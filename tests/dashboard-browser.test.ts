@@ -138,6 +138,31 @@ describe('the dashboard page in chromium', () => {
     }
   });
 
+  it('fits a narrow window, in the dark scheme too', { timeout: 30_000 }, async () => {
+    const narrow = await browser.newPage({ viewport: { width: 380, height: 900 }, colorScheme: 'dark' });
+    const errors: string[] = [];
+    narrow.on('pageerror', (error) => errors.push(error.message));
+    narrow.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    try {
+      await narrow.goto(`${px.url}/ui`);
+      await narrow.locator('#requests tbody tr').first().waitFor({ timeout: 15_000 });
+      // The page itself does not scroll sideways (the table may, inside its own box).
+      // (Expressions as text: they run in the page, where the DOM is.)
+      const widths = await narrow.evaluate<{ page: number; window: number }>('({ page: document.documentElement.scrollWidth, window: window.innerWidth })');
+      expect(widths.page).toBeLessThanOrEqual(widths.window);
+      // Dark: the background is dark, not the light scheme's.
+      const background = await narrow.evaluate<string>('getComputedStyle(document.body).backgroundColor');
+      const [r, g, b] = (background.match(/\d+/g) ?? ['255', '255', '255']).map(Number);
+      expect((r! + g! + b!) / 3).toBeLessThan(80);
+      await narrow.screenshot({ path: join(ARTIFACTS, 'dashboard-narrow-dark.png'), fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await narrow.close();
+    }
+  });
+
   it('had no console errors and loaded nothing but the proxy', () => {
     expect(consoleErrors).toEqual([]);
     expect(requested.length).toBeGreaterThan(0);
