@@ -1,3 +1,4 @@
+import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startThreeBackends, type ThreeBackends } from '../../../../tests/support/three-backends.js';
 
@@ -23,5 +24,30 @@ describe('models-endpoint: GET /v1/models', () => {
     const missing = await fetch(`${px.url}/v1/models/nope`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: { type: string } }).error.type).toBe('not_found_error');
+  });
+
+  it("pages as the Models API does, and the official SDK's auto-pagination walks every page", async () => {
+    const { px } = setup;
+    const all = ((await (await fetch(`${px.url}/v1/models?limit=1000`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
+    expect(all.length).toBeGreaterThan(3);
+    const first = (await (await fetch(`${px.url}/v1/models?limit=2`)).json()) as { data: Array<{ id: string }>; has_more: boolean; first_id: string; last_id: string };
+    expect(first).toMatchObject({ has_more: true, first_id: all[0], last_id: all[1] });
+    const next = (await (await fetch(`${px.url}/v1/models?limit=2&after_id=${encodeURIComponent(first.last_id)}`)).json()) as { data: Array<{ id: string }> };
+    expect(next.data.map((m) => m.id)).toEqual(all.slice(2, 4));
+    const back = (await (await fetch(`${px.url}/v1/models?limit=2&before_id=${encodeURIComponent(all[3]!)}`)).json()) as { data: Array<{ id: string }>; has_more: boolean };
+    expect(back.data.map((m) => m.id)).toEqual(all.slice(1, 3));
+    expect(back.has_more).toBe(true);
+
+    const client = new Anthropic({ baseURL: px.url, apiKey: 'test-key' });
+    const walked: string[] = [];
+    for await (const model of client.models.list({ limit: 2 })) walked.push(model.id);
+    expect(walked).toEqual(all);
+    expect((await client.models.retrieve('gpu/qwen3-coder:30b')).id).toBe('gpu/qwen3-coder:30b');
+
+    for (const bad of ['limit=0', 'limit=1001', 'limit=two', 'after_id=nope', 'after_id=gpu&before_id=canned']) {
+      const res = await fetch(`${px.url}/v1/models?${bad}`);
+      expect(res.status, bad).toBe(400);
+      expect(((await res.json()) as { error: { type: string } }).error.type, bad).toBe('invalid_request_error');
+    }
   });
 });
