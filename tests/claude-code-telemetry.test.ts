@@ -4,9 +4,9 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { delimiter, dirname } from 'node:path';
+import { delimiter } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claudeBinary, claudeMissing } from './support/claude-cli.js';
+import { claudeBinDir, claudeMissing } from './support/claude-cli.js';
 import { run, sandbox, scripted, tempDir } from './support/cli.js';
 import { freePort } from './support/free-port.js';
 import { attribute, startReceiver, type OtlpReceiver } from './support/otlp-receiver.js';
@@ -30,7 +30,7 @@ describe('Claude Code telemetry forwarded by the proxy', () => {
     });
     const env: NodeJS.ProcessEnv = {
       ...box.env,
-      PATH: `${dirname(claudeBinary)}${delimiter}${box.env.PATH ?? ''}`,
+      PATH: `${claudeBinDir}${delimiter}${box.env.PATH ?? ''}`,
       HOME: tempDir('llm-proxy-claude-home-'),
       IS_SANDBOX: '1',
       DISABLE_AUTOUPDATER: '1',

@@ -6,10 +6,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AUTO_PORT_RANGE, derivedPort, recordPort } from '../src/cli/workspace-port.js';
-import { claudeMissing, claudeBinary, runClaude } from './support/claude-cli.js';
+import { claudeMissing, claudeBinDir, runClaude } from './support/claude-cli.js';
 import { MAIN, TSX, cleanup, collect, mode, run, sandbox, scripted, spawnCli, startProxy, tempDir, waitUntil, type Sandbox } from './support/cli.js';
 import { anthropicTextEvents, startFakeUpstream } from './support/fake-upstream.js';
 import { freePort } from './support/free-port.js';
@@ -245,7 +245,7 @@ describe.skipIf(claudeMissing)('llm-proxy env with the real Claude Code', () => 
     const child = spawn('sh', ['-c', 'eval "$(llm-proxy env)" && exec claude -p "say pong" --output-format json --dangerously-skip-permissions'], {
       cwd: box.workspace,
       env: {
-        PATH: `${bin}${delimiter}${dirname(claudeBinary)}${delimiter}${process.env.PATH ?? ''}`,
+        PATH: `${bin}${delimiter}${claudeBinDir}${delimiter}${process.env.PATH ?? ''}`,
         HOME: home,
         LLM_PROXY_HOME: box.home,
         NO_COLOR: '1',

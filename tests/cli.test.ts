@@ -2,11 +2,11 @@
 // (LLM_PROXY_HOME) and a temp workspace as the current directory (helpers in support/cli.ts).
 
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { VERSION } from '../src/version.js';
-import { claudeMissing, claudeBinary } from './support/claude-cli.js';
+import { claudeMissing, claudeBinDir } from './support/claude-cli.js';
 import { COMMANDS, SECRET, TWO_BACKENDS, ask, cleanup, mode, run, sandbox, scripted, startProxy, statusJson, tempDir, waitUntil } from './support/cli.js';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from './support/fake-upstream.js';
 
@@ -394,7 +394,7 @@ describe('llm-proxy code', () => {
     const claudeHome = tempDir('llm-proxy-claude-home-');
     const env: NodeJS.ProcessEnv = {
       ...box.env,
-      PATH: `${dirname(claudeBinary)}${delimiter}${box.env.PATH ?? ''}`,
+      PATH: `${claudeBinDir}${delimiter}${box.env.PATH ?? ''}`,
       HOME: claudeHome,
       IS_SANDBOX: '1',
       DISABLE_AUTOUPDATER: '1',

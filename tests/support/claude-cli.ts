@@ -3,13 +3,26 @@
 // environment: nothing from the developer's own Claude Code setup can leak into a test.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Absolute path of the `claude` executable installed in this repository. */
-export const claudeBinary: string = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
+/** Absolute path of the `claude` executable under test: `LLM_PROXY_CLAUDE_BIN`, else the one this repository pins. */
+export const claudeBinary: string = process.env.LLM_PROXY_CLAUDE_BIN
+  ? resolve(process.env.LLM_PROXY_CLAUDE_BIN)
+  : fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
+
+/**
+ * A folder whose `claude` is that binary, for a PATH (`llm-proxy code` runs `claude`): its own
+ * folder, or, for a binary of another name (`LLM_PROXY_CLAUDE_BIN=~/claude-2.1.332`), a link.
+ */
+export const claudeBinDir: string = (() => {
+  if (basename(claudeBinary) === 'claude') return dirname(claudeBinary);
+  const dir = mkdtempSync(join(tmpdir(), 'llm-proxy-claude-bin-'));
+  symlinkSync(claudeBinary, join(dir, 'claude'));
+  return dir;
+})();
 
 /** True when the CLI is installed and executable here. */
 export function claudeAvailable(): boolean {
