@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openaiTextChunks, startFakeUpstream, type FakeUpstream } from '../../tests/support/fake-upstream.js';
 import { openaiBackend, postMessages, startProxy, type TestProxy } from '../../tests/support/proxy.js';
 import type { TapOnlyHooks } from '../../src/plugin.js';
-import { attribute, startReceiver } from '../../tests/support/otlp-receiver.js';
+import { attribute, spanArrived, startReceiver } from '../../tests/support/otlp-receiver.js';
 
 describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -23,8 +23,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     const traced = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, plugins: [['telemetry', { endpoint: own.url, exportIntervalMs: 50 }]] });
     upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('protobuf answer') });
     expect((await postMessages(traced.url, { model: 'claude-haiku-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await spanArrived(own, 'POST /v1/messages');
     await traced.close();
     await own.close();
     expect(own.contentTypes[0]).toBe('application/x-protobuf');
@@ -50,8 +49,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     );
     expect(res.status).toBe(200);
 
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !receiver.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await spanArrived(receiver, 'POST /v1/messages');
     const spans = receiver.spans();
     const server = spans.find((s) => s.name === 'POST /v1/messages');
     const call = spans.find((s) => s.name === 'upstream');
@@ -93,8 +91,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     });
     upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('after the slow tap') });
     expect((await postMessages(traced.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await spanArrived(own, 'POST /v1/messages');
     await traced.close();
     await own.close();
     const spans = own.spans();
@@ -134,8 +131,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
     const traced = await startProxy({ backend: 'gpu', backends: { gpu: openaiBackend(upstream.url) }, plugins: [['telemetry', { endpoint: own.url, exportIntervalMs: 50 }], slowRoute] });
     upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('after the slow route') });
     expect((await postMessages(traced.url, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await spanArrived(own, 'POST /v1/messages');
     await traced.close();
     await own.close();
     const spans = own.spans();
@@ -171,8 +167,7 @@ describe('telemetry: a trace per request, exported by OTLP/HTTP', () => {
       ],
     };
     expect((await postMessages(traced.url, body, { 'x-api-key': 'client-key-SECRET' })).status).toBe(200);
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !own.spans().some((s) => s.name === 'POST /v1/messages')) await new Promise((resolve) => setTimeout(resolve, 50));
+    await spanArrived(own, 'POST /v1/messages');
     await traced.close();
     await own.close();
     const server = own.spans().find((s) => s.name === 'POST /v1/messages');
