@@ -41,6 +41,12 @@ export interface Backend {
    * (default true). False for backends whose answer is not a function of the request (`scripted`).
    */
   readonly cacheByDefault?: boolean;
+  /**
+   * True for Anthropic's own API (an `anthropic` backend at api.anthropic.com, or one whose entry
+   * says so): it accepts every field and beta Claude Code sends and runs server tools. Anything
+   * else that speaks the Messages API (vLLM, Ollama, llama.cpp, LiteLLM) is not.
+   */
+  readonly isAnthropicApi?: boolean;
   /** Vectors for texts, one per text in order (a semantic cache uses it); backends that can embed. */
   embed?(texts: string[], signal?: AbortSignal): Promise<number[][]>;
   close?(): Promise<void>;

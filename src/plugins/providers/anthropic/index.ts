@@ -23,6 +23,7 @@ export class AnthropicBackend implements Backend {
   readonly name: string;
   readonly type: string;
   readonly resolveModel: (requested: string) => string;
+  readonly isAnthropicApi: boolean;
   readonly #client: UpstreamClient;
   readonly #baseUrl: string;
   readonly #apiKey: string | undefined;
@@ -41,6 +42,7 @@ export class AnthropicBackend implements Backend {
     this.#baseUrl = anthropicBaseUrl(spec.options.url ?? 'https://api.anthropic.com');
     this.#apiKey = spec.options.apiKey;
     this.#signer = signerOf(this.#baseUrl);
+    this.isAnthropicApi = new URL(this.#baseUrl).hostname === 'api.anthropic.com';
     this.#client = new UpstreamClient({
       backend: spec.name,
       baseUrl: this.#baseUrl,
