@@ -17,6 +17,7 @@ export type ProxyErrorCode =
   | 'admin_forbidden'
   | 'backend_unavailable'
   | 'client_closed'
+  | 'context_window_exceeded'
   | 'internal_error'
   | 'invalid_base_url'
   | 'invalid_client_key'

@@ -10,6 +10,7 @@ import {
   type Plugin,
   type ProviderEnv,
 } from '../../src/plugin.js';
+import { cerebrasModelInfo } from './context-windows.js';
 import { cerebrasOptions, cerebrasPluginOptions, type CerebrasOptions, type CerebrasPluginOptions } from './options.js';
 import { parseCerebrasQuota, type QuotaInfo } from './quota.js';
 
@@ -76,6 +77,7 @@ function createCerebrasBackend(spec: BackendSpec<CerebrasOptions>, env: Provider
       maxTokens,
       firstByteTimeoutMs,
       adjustRequest: adjustForCerebras,
+      modelInfo: (name) => Promise.resolve(cerebrasModelInfo(name)),
       onResponse: (response) => {
         const quota = parseCerebrasQuota(spec.name, response.headers);
         if (quota) backend.lastQuota = quota;

@@ -10,6 +10,7 @@ import {
   type Logger,
   type ProviderEnv,
   type ProviderResponse,
+  type ServedModel,
   type UpstreamCall,
   type UpstreamRequest,
   type UpstreamResponse,
@@ -52,6 +53,14 @@ export class OllamaBackend implements Backend {
       headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
     });
     this.#models = new ModelInspector(this.client, options.name);
+  }
+
+  /** The smaller of the model's trained window and the `num_ctx` the proxy sends: Ollama cuts a longer prompt without a word. */
+  async modelInfo(model: string): Promise<ServedModel> {
+    const report = await this.#models.inspect(model);
+    const numCtx = this.#options.numCtx;
+    if (report.contextLength !== undefined && report.contextLength < numCtx) return { contextWindow: report.contextLength, source: 'Ollama /api/show context_length' };
+    return { contextWindow: numCtx, source: 'num_ctx the proxy sends' };
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {

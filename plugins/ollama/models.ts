@@ -7,6 +7,8 @@ export interface ModelReport {
   pulled: boolean;
   /** From `/api/show`; absent before Ollama 0.6. */
   capabilities?: string[];
+  /** The window it was trained for (`<arch>.context_length` in `/api/show`'s model_info). */
+  contextLength?: number;
   /** For the log, `/health` and `status`. */
   warnings: string[];
 }
@@ -73,7 +75,7 @@ export class ModelInspector {
       capabilities && !capabilities.includes('tools')
         ? [`model "${model}" does not support tools (capabilities: ${capabilities.join(', ') || 'none'}); Claude Code needs tool calls`]
         : [];
-    return { model, pulled: true, capabilities, warnings };
+    return { model, pulled: true, capabilities, contextLength: trainedContext(show.model_info), warnings };
   }
 
   async #get<T>(request: { method: 'GET' | 'POST'; path: string; body?: string; signal?: AbortSignal }): Promise<T> {
@@ -91,4 +93,11 @@ export class ModelInspector {
     }
     return value as T;
   }
+}
+
+function trainedContext(info: Record<string, unknown> | undefined): number | undefined {
+  if (!info) return undefined;
+  const arch = info['general.architecture'];
+  const value = typeof arch === 'string' ? info[`${arch}.context_length`] : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : undefined;
 }

@@ -73,6 +73,8 @@ export interface OllamaTagsResponse {
 export interface OllamaShowResponse {
   /** Ollama 0.6+: `completion`, `tools`, `thinking`, `vision`, `embedding`, `insert`. */
   capabilities?: string[];
+  /** GGUF metadata: `general.architecture` names the prefix of `<arch>.context_length`, the trained window. */
+  model_info?: Record<string, unknown>;
 }
 
 export interface OllamaEmbedResponse {

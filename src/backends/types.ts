@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
+import type { MessagesRequest } from '../anthropic/types.js';
 import type { ProviderResponse, ServerSettings, UpstreamCall } from '../kernel/types.js';
 
 // The contract between the kernel and the providers: what a backend is, how a provider type is
@@ -15,6 +16,14 @@ export interface BackendHealth {
   warnings?: string[];
   /** A backend with several endpoints: each one's state. */
   endpoints?: EndpointHealth[];
+}
+
+/** What a backend's server says of one model. */
+export interface ServedModel {
+  /** Input plus output tokens the model takes in one request, as served (not as trained). */
+  contextWindow?: number;
+  /** Where it came from, for `status`: `"vLLM /v1/models max_model_len"`, `"Cerebras model table"`. */
+  source?: string;
 }
 
 /** One endpoint of a backend with several (`endpoints: [...]`). */
@@ -36,6 +45,16 @@ export interface Backend {
   invoke(call: UpstreamCall): Promise<ProviderResponse>;
   health(signal?: AbortSignal): Promise<BackendHealth>;
   listModels?(signal?: AbortSignal): Promise<string[]>;
+  /**
+   * What the server says of a model it serves (vLLM's `max_model_len`, llama.cpp's `n_ctx`,
+   * Ollama's context length and the `num_ctx` the proxy sends): read by the context-window plugin.
+   */
+  modelInfo?(model: string, signal?: AbortSignal): Promise<ServedModel>;
+  /**
+   * The request's input tokens as the server's own tokenizer counts them, or undefined when this
+   * server cannot count (the caller estimates). Rejects when the server refused the request.
+   */
+  countTokens?(request: MessagesRequest, model: string, signal?: AbortSignal): Promise<number | undefined>;
   /**
    * Whether the response cache keeps this backend's answers when its `cache` setting says nothing
    * (default true). False for backends whose answer is not a function of the request (`scripted`).

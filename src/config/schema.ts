@@ -60,6 +60,7 @@ export const backendCommonShape = {
     .union([z.boolean(), z.strictObject({ enabled: z.boolean().optional(), ttlSeconds: z.number().int().positive().optional() })])
     .optional(),
   fallback: z.array(z.string().min(1)).optional(),
+  contextWindow: z.number({ error: 'must be a whole number of tokens' }).int('must be a whole number of tokens').min(1024, 'must be at least 1024 tokens').optional(),
   endpoints: z
     .array(z.union([httpUrl, z.strictObject({ url: httpUrl.optional(), tunnel: tunnelSchema.optional() })], { error: says('must be a URL or { url, tunnel }') }))
     .min(1, 'must list at least one endpoint')

@@ -45,6 +45,11 @@ export interface BackendCommon extends ModelMapping {
   /** With `failover: "auto"`: the backends to try, in order, when this one fails before answering. */
   fallback?: string[];
   /**
+   * Input plus output tokens the model takes in one request, as served. Default: what the server
+   * says (vLLM's `max_model_len`, llama.cpp's `n_ctx`, Ollama's `num_ctx`), else none is checked.
+   */
+  contextWindow?: number;
+  /**
    * Several servers of the same model, instead of `url`: requests go to the least busy one that
    * is up, a Claude Code session's requests to the same one (its prompt cache stays warm).
    */

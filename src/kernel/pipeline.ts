@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context as KoaContext } from 'koa';
 import type { MessagesRequest, StreamEvent } from '../anthropic/types.js';
 import { collectMessage } from '../anthropic/accumulate.js';
-import { estimateInputTokens } from '../anthropic/estimate-tokens.js';
+import { countInputTokens } from '../backends/count-tokens.js';
 import { messageToEvents } from '../anthropic/replay.js';
 import { peekFirst } from '../anthropic/peek-first.js';
 import { readJsonBody } from '../http/body.js';
@@ -30,7 +30,12 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
   try {
     await hooks.request.promise(ctx);
     if (endpoint === 'count_tokens') {
-      koa.body = { input_tokens: estimateInputTokens(ctx.body) };
+      const route = await hooks.route.promise(ctx);
+      if (route) setRoute(ctx, route);
+      const counted = await countInputTokens(route?.backend, ctx.body, route?.model ?? ctx.body.model, ctx.signal, ctx.log);
+      ctx.responseHeaders['x-llm-proxy-token-count'] = counted.exact ? 'exact' : 'estimate';
+      koa.set(ctx.responseHeaders);
+      koa.body = { input_tokens: counted.tokens };
       outcome.complete = true;
       return;
     }

@@ -26,6 +26,7 @@ import { defaultRouter } from './request/default-router/index.js';
 import { backendHealth, type BackendHealthOptions } from './backend-health/index.js';
 import { failureAdvice, type FailureAdviceOptions } from './failure-advice/index.js';
 import { failover } from './failover/index.js';
+import { contextWindow, type ContextWindowOptions } from './context-window/index.js';
 import { healthEndpoint } from './endpoints/health/index.js';
 import { modelsEndpoint } from './endpoints/models/index.js';
 import { openaiProvider } from './providers/openai/index.js';
@@ -76,6 +77,7 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   },
   'rate-limit-advisor': { always: () => rateLimitAdvisor(), named: (options) => rateLimitAdvisor(options as RateLimitAdvisorOptions) },
   failover: { always: (config) => failover(config.failover) },
+  'context-window': { always: () => contextWindow(), named: (options) => contextWindow(options as ContextWindowOptions) },
   cache: { always: () => cache(), named: (options) => cache(options as CachePluginOptions) },
   'memory-cache': { always: () => memoryCache(), named: (options) => memoryCache(options as MemoryCacheOptions) },
   // Loaded on demand: only configs that use Redis load ioredis.

@@ -20,6 +20,8 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST';
   /** Appended to the base URL's path; may carry its own query. */
   path: string;
+  /** `path` is from the origin, not under the base URL's path (vLLM's `/tokenize` beside its `/v1`). */
+  fromOrigin?: boolean;
   body?: string;
   /**
    * A JSON body, serialised here a top-level array element at a time (a message, a tool): a
@@ -106,7 +108,7 @@ export class UpstreamClient {
     // The closures below outlive the call (a stream runs for minutes): they capture the signal, never `req` and its body.
     const { signal } = req;
     const [pathOnly, pathQuery = ''] = splitOnce(req.path, '?');
-    const fullPath = joinPath(this.prefix, pathOnly);
+    const fullPath = joinPath(req.fromOrigin ? '' : this.prefix, pathOnly);
     const query = [this.baseQuery, pathQuery].filter(Boolean).join('&');
     const ctx: FailureContext = {
       backend: this.backend,

@@ -2,6 +2,7 @@ import type { ErrorType } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
 import type { UpstreamResponse } from './http-client.js';
 import { parseRateLimitHeaders } from './rate-limit-headers.js';
+import { contextOverflow } from './context-overflow.js';
 import { readBounded } from './read-bounded.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -24,7 +25,13 @@ interface ParsedError {
   message: string;
   type?: string;
   code?: string;
+  /** llama.cpp's context error says how much it got and has: `n_prompt_tokens`, `n_ctx`. */
+  promptTokens?: number;
+  contextSize?: number;
 }
+
+/** The statuses servers refuse a prompt that does not fit with (not 429: "too many tokens per minute" is a rate). */
+const OVERFLOW_STATUSES = new Set([400, 413, 422]);
 
 /**
  * Turns a non-2xx upstream response into a ProxyError. Reads at most 64 KB of the body and
@@ -45,6 +52,17 @@ export async function errorFromUpstream(
 ): Promise<ProxyError> {
   const parsed = parseErrorBody(await readBounded(res.body, MAX_ERROR_BODY));
   const status = res.status;
+  const overflow = OVERFLOW_STATUSES.has(status) ? contextOverflow(`${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`, parsed) : undefined;
+  if (overflow) {
+    return new ProxyError(overflow.message, {
+      code: `upstream_${status}`,
+      type: 'invalid_request_error',
+      status: 400,
+      backend: opts.backend,
+      retryable: false,
+      recommendations: ["compact the conversation (/compact in Claude Code), or set the backend's contextWindow so the proxy refuses such requests before they are sent"],
+    });
+  }
   // Rate-limit reset headers come with every answer; they say when to retry only when limited.
   // (Claude Code waits at least `retry-after` before each retry: 12 s on a 500 before this.)
   let retryAfter = parseRetryAfter(res.headers, { resets: status === 429 || status === 503 || status === 529 });
@@ -187,6 +205,8 @@ function pick(record: Record<string, unknown>): ParsedError | undefined {
   const out: ParsedError = { message: record.message };
   if (typeof record.type === 'string' && record.type !== 'error') out.type = record.type;
   if (typeof record.code === 'string' || typeof record.code === 'number') out.code = String(record.code);
+  if (typeof record.n_prompt_tokens === 'number') out.promptTokens = record.n_prompt_tokens;
+  if (typeof record.n_ctx === 'number') out.contextSize = record.n_ctx;
   return out;
 }
 

@@ -27,6 +27,8 @@ export interface FakeOllamaModel {
   name: string;
   /** As `/api/show` reports them: completion, tools, thinking, vision, embedding. */
   capabilities: string[];
+  /** `<arch>.context_length` in `/api/show` (default 262144, Qwen3-Coder's). */
+  contextLength?: number;
 }
 
 export type OllamaReply =
@@ -195,7 +197,7 @@ function show(model: FakeOllamaModel): Record<string, unknown> {
     parameters: 'temperature                    0.7\ntop_k                          20',
     template: '{{- range .Messages }}{{ .Content }}{{ end }}',
     details: { parent_model: '', format: 'gguf', family: 'qwen3moe', families: ['qwen3moe'], parameter_size: '30.5B', quantization_level: 'Q4_K_M' },
-    model_info: { 'general.architecture': 'qwen3moe', 'qwen3moe.context_length': 262144 },
+    model_info: { 'general.architecture': 'qwen3moe', 'qwen3moe.context_length': model.contextLength ?? 262144 },
     capabilities: model.capabilities,
     modified_at: ollamaTime(new Date('2025-11-01T10:00:00Z')),
   };

@@ -34,10 +34,17 @@ export class BalancedBackend implements Backend {
     this.resolveModel = (requested) => first.resolveModel(requested);
     this.cacheByDefault = first.cacheByDefault;
     this.#ring = new AffinityRing(endpoints.map((endpoint) => endpoint.label));
+    this.isAnthropicApi = first.isAnthropicApi;
     if (first.embed) this.embed = (texts, signal) => this.#anyUp().backend.embed!(texts, signal);
+    // The endpoints serve the same model: any one that is up can describe it and count for it.
+    if (first.modelInfo) this.modelInfo = (model, signal) => this.#anyUp().backend.modelInfo!(model, signal);
+    if (first.countTokens) this.countTokens = (request, model, signal) => this.#anyUp().backend.countTokens!(request, model, signal);
   }
 
+  readonly isAnthropicApi: boolean | undefined;
   embed?: (texts: string[], signal?: AbortSignal) => Promise<number[][]>;
+  modelInfo?: Backend['modelInfo'];
+  countTokens?: Backend['countTokens'];
 
   /** The endpoint for the next request of this session (or of none), skipping `tried`. */
   pick(session: string | undefined, tried: ReadonlySet<Endpoint> = new Set()): Endpoint | undefined {

@@ -1,6 +1,7 @@
 import type { Message, MessagesRequest, StreamEvent } from '../../../anthropic/types.js';
 import { ProxyError, type ProxyErrorCode } from '../../../errors.js';
-import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, UpstreamCall } from '../../../kernel/types.js';
+import type { Backend, BackendHealth, BackendSpec, Plugin, ProviderEnv, ProviderResponse, ServedModel, UpstreamCall } from '../../../kernel/types.js';
+import { AnthropicServerInfo } from './served-model.js';
 import { UpstreamClient, encodeJson, redactUrl } from '../../../upstream/http-client.js';
 import { parseJSONEvents } from '../../../upstream/json-stream.js';
 import { readSSE } from '../../../upstream/sse-reader.js';
@@ -31,6 +32,7 @@ export class AnthropicBackend implements Backend {
   readonly #maxTokens: number | undefined;
   /** Marks the thinking signatures this upstream issues (src/anthropic/thinking-signatures.ts). */
   readonly #signer: string;
+  readonly #server: AnthropicServerInfo;
 
   constructor(spec: BackendSpec<AnthropicOptions>, env: ProviderEnv) {
     const mapping = spec.options;
@@ -51,6 +53,7 @@ export class AnthropicBackend implements Backend {
       idleTimeoutMs: env.server.idleTimeoutMs,
       headers: { ...spec.options.headers, ...(this.#apiKey ? { 'x-api-key': this.#apiKey } : {}) },
     });
+    this.#server = new AnthropicServerInfo(this.#client, spec.name);
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {
@@ -139,6 +142,14 @@ export class AnthropicBackend implements Backend {
       backend: this.name,
       recommendations: ['check that the backend URL points at an Anthropic-compatible API (/v1/messages) and the backend log'],
     });
+  }
+
+  modelInfo(model: string, signal?: AbortSignal): Promise<ServedModel> {
+    return this.#server.modelInfo(model, signal);
+  }
+
+  countTokens(request: MessagesRequest, model: string, signal?: AbortSignal): Promise<number | undefined> {
+    return this.#server.countTokens(forSigner(request, this.#signer), model, { 'anthropic-version': '2023-06-01' }, signal);
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {

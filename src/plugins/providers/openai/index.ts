@@ -9,8 +9,10 @@ import type {
   ProviderEnv,
   ProviderResponse,
   ProxyContext,
+  ServedModel,
   UpstreamCall,
 } from '../../../kernel/types.js';
+import { OpenAIServerInfo } from './server-info.js';
 import { toOpenAIRequest } from '../../../openai/request.js';
 import { translateOpenAIStream } from '../../../openai/stream.js';
 import { fromOpenAIResponse } from '../../../openai/response.js';
@@ -37,6 +39,8 @@ export interface OpenAIBackendOptions extends ModelMapping {
   adjustRequest?: (request: ChatCompletionRequest) => ChatCompletionRequest;
   /** Read provider response headers (rate limits) before the body. */
   onResponse?: (response: UpstreamResponse, context: ProxyContext) => void;
+  /** What a managed API documents of its models, where its /v1/models says nothing (Cerebras). */
+  modelInfo?: (model: string) => Promise<ServedModel>;
   /** Turn an upstream error into a more helpful one (e.g. a retired model). */
   refineError?: (error: ProxyError, backend: OpenAIBackend) => Promise<ProxyError>;
 }
@@ -55,6 +59,7 @@ export class OpenAIBackend implements Backend {
   readonly client: UpstreamClient;
   readonly resolveModel: (requested: string) => string;
   readonly #options: OpenAIBackendOptions;
+  readonly #server: OpenAIServerInfo;
 
   constructor(options: OpenAIBackendOptions, env: ProviderEnv) {
     this.name = options.name;
@@ -69,6 +74,15 @@ export class OpenAIBackend implements Backend {
       idleTimeoutMs: env.server.idleTimeoutMs,
       headers: { ...options.headers, ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
     });
+    this.#server = new OpenAIServerInfo(this.client, options.name);
+  }
+
+  modelInfo(model: string, signal?: AbortSignal): Promise<ServedModel> {
+    return this.#options.modelInfo ? this.#options.modelInfo(model) : this.#server.modelInfo(model, signal);
+  }
+
+  countTokens(request: MessagesRequest, model: string, signal?: AbortSignal): Promise<number | undefined> {
+    return this.#server.countTokens(request, model, signal);
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {
