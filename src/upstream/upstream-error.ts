@@ -24,6 +24,8 @@ interface ParsedError {
   message: string;
   type?: string;
   code?: string;
+  /** The message of a JSON error body as it came, before it was flattened and clipped. */
+  original?: string;
 }
 
 /**
@@ -41,7 +43,15 @@ export { parseDuration, parseRetryAfter } from './retry-after.js';
 
 export async function errorFromUpstream(
   res: UpstreamResponse,
-  opts: { backend: string; format: 'openai' | 'anthropic' },
+  opts: {
+    backend: string;
+    format: 'openai' | 'anthropic';
+    /**
+     * The client sees the upstream's message as it came (Anthropic's own API, whose wording Claude
+     * Code matches), except for a rejected key: that is the proxy's, and its advice is the proxy's.
+     */
+    verbatim?: boolean;
+  },
 ): Promise<ProxyError> {
   const parsed = parseErrorBody(await readBounded(res.body, MAX_ERROR_BODY));
   const status = res.status;
@@ -68,12 +78,14 @@ export async function errorFromUpstream(
   const label = [parsed.type, parsed.code].filter((part) => part && part !== String(status)).join('/');
   // Claude Code replaces any message naming `x-api-key` with advice about its own key.
   const detail = parsed.message ? `: ${parsed.message.replace(/x-api-key/gi, 'API key')}` : ' with an empty body';
+  const verbatim = opts.verbatim && status !== 401 && status !== 403 && parsed.original !== undefined && !/x-api-key/i.test(parsed.original);
   return new ProxyError(`upstream returned HTTP ${status}${label ? ` (${label})` : ''}${detail}`, {
     code: `upstream_${status}`,
     type,
     status: proxyStatus,
     backend: opts.backend,
     recommendations,
+    ...(verbatim ? { upstreamMessage: parsed.original } : {}),
     ...(retryable === undefined ? {} : { retryable }),
     ...(retryAfter === undefined ? {} : { retryAfter }),
   });
@@ -159,7 +171,7 @@ function parseErrorBody(text: string): ParsedError {
   if (trimmed.startsWith('{')) {
     try {
       const parsed = fromJSON(JSON.parse(trimmed) as unknown);
-      if (parsed) return { ...parsed, message: clip(parsed.message) };
+      if (parsed) return { ...parsed, message: clip(parsed.message), original: parsed.message };
     } catch {
       // Not JSON after all: fall through to text.
     }
