@@ -18,6 +18,10 @@ export { PRESETS, SERVER_KINDS, type Capabilities, type ServerKind } from './cap
 /** Names what the proxy took out of the request for this backend (capabilities.ts). */
 const STRIPPED_HEADER = 'x-llm-proxy-stripped';
 
+/** The body's fields first, then the betas (`beta:<name>`), each in the order found. */
+const strippedList = (stripped: Stripped): string =>
+  [...stripped].sort((a, b) => Number(a.startsWith('beta:')) - Number(b.startsWith('beta:'))).join(', ');
+
 /** Origin (plus any path prefix) without a trailing `/v1`: requests go to `<base>/v1/messages`. */
 export function anthropicBaseUrl(url: string): string {
   return url.replace(/\/+$/, '').replace(/\/v1$/, '');
@@ -79,7 +83,7 @@ export class AnthropicBackend implements Backend {
       timeoutMs: call.stream ? undefined : 600_000,
     });
     // Set or cleared on every attempt: a failover's earlier attempt may have gone to another backend.
-    if (stripped.size > 0) call.context.responseHeaders[STRIPPED_HEADER] = [...stripped].join(', ');
+    if (stripped.size > 0) call.context.responseHeaders[STRIPPED_HEADER] = strippedList(stripped);
     else delete call.context.responseHeaders[STRIPPED_HEADER];
     reportQuota(call.context, this.name, response);
     if (response.status >= 400) {
