@@ -87,6 +87,12 @@ export interface ProxyErrorOptions {
    * Claude Code shows the message at once instead of retrying for minutes. Unset: no header.
    */
   retryable?: boolean;
+  /**
+   * The upstream's own message, which the client is shown as it is instead of the proxy's
+   * wording: Anthropic's API, whose messages Claude Code matches ("prompt is too long", the
+   * context-limit numbers it retries with). The log keeps `message`.
+   */
+  upstreamMessage?: string;
   cause?: unknown;
 }
 
@@ -99,6 +105,7 @@ export class ProxyError extends Error {
   readonly recommendations: string[];
   readonly backend: string | undefined;
   readonly retryable: boolean | undefined;
+  readonly upstreamMessage: string | undefined;
   /**
    * Set by a backend with several endpoints when the failure was one endpoint's and the others
    * still serve (a stream cut short): the backend's own circuit does not count it.
@@ -115,6 +122,7 @@ export class ProxyError extends Error {
     this.recommendations = [...(options.recommendations ?? [])];
     this.backend = options.backend;
     this.retryable = options.retryable;
+    this.upstreamMessage = options.upstreamMessage;
   }
 
   /** Adds advice (new lines only). `error` taps may do this; they never change status or type. */
@@ -122,8 +130,9 @@ export class ProxyError extends Error {
     for (const line of recommendations) if (!this.recommendations.includes(line)) this.recommendations.push(line);
   }
 
-  /** The message a client sees: the reason followed by what to do. */
+  /** The message a client sees: the reason followed by what to do (or the upstream's own, when kept). */
   clientMessage(): string {
+    if (this.upstreamMessage !== undefined) return this.upstreamMessage;
     const prefix = this.backend ? `[llm-proxy: backend "${this.backend}"] ` : '[llm-proxy] ';
     const advice = this.recommendations.length ? ` What to do: ${this.recommendations.join('; ').replace(/\.$/, '')}.` : '';
     const message = advice && !/[.!?]$/.test(this.message) ? `${this.message}.` : this.message;

@@ -71,16 +71,18 @@ describe('unknown keys inside a backend', () => {
     const backends = {
       a: { type: 'cerebras', apiKey: 'k', apiUrl: 'http://127.0.0.1:1/v1', model: 'm', models: { '*': 'm' }, maxTokens: 10, cache: false },
       b: { type: 'openai', url: 'http://127.0.0.1:1/v1', apiKey: 'k', headers: { 'x-a': '1' }, firstByteTimeoutMs: 5 },
-      c: { type: 'anthropic', url: 'http://127.0.0.1:1', apiKey: 'k', headers: {}, cache: { enabled: true, ttlSeconds: 60 } },
+      c: { type: 'anthropic', url: 'http://127.0.0.1:1', apiKey: 'k', headers: {}, cache: { enabled: true, ttlSeconds: 60 }, server: 'vllm', accepts: { contextManagement: true, outputConfig: false, cacheScope: false, deferLoading: false, systemMessages: true, signatures: false, betas: ['context-1m-2025-08-07'] } },
       d: { type: 'self-hosted', url: 'http://127.0.0.1:1', format: 'ollama', numCtx: 8192, keepAlive: '5m', think: false, loadTimeoutMs: 1, embedModel: 'e' },
       e: { type: 'vast-ai', url: 'http://127.0.0.1:1', format: 'openai', apiKey: 'k', headers: {} },
       f: { type: 'runpod', podId: 'abc123', port: 8000, format: 'openai', model: 'm' },
       g: { type: 'runpod', endpointId: 'ep-1', apiKey: 'k' },
       h: { type: 'ollama', url: 'http://127.0.0.1:1', numCtx: 1, keepAlive: -1, think: 'high', loadTimeoutMs: 1, embedModel: 'e', apiKey: 'k', headers: {} },
       i: { type: 'scripted', responses: [{ text: 'hi' }] },
+      k: { type: 'vast-ai', url: 'http://127.0.0.1:1', format: 'anthropic', server: 'llama.cpp', accepts: { betas: 'all' } },
+      l: { type: 'runpod', podId: 'abc123', format: 'anthropic', server: 'vllm' },
     };
     // With a tunnel (checked by the config; not booted here, as that would open the tunnel).
-    const tunneled = { j: { type: 'self-hosted', tunnel, format: 'anthropic', apiKey: 'k' } };
+    const tunneled = { j: { type: 'self-hosted', tunnel, format: 'anthropic', apiKey: 'k', server: 'ollama' } };
     const loaded = validateUserConfig({ backends: { ...backends, ...tunneled } }, 'test.json');
     expect(loaded.warnings).toEqual([]);
     expect(loaded.config.backends).toEqual({ ...backends, ...tunneled });
@@ -121,5 +123,20 @@ describe('unknown keys inside a backend', () => {
     await expect(createProxy(config, { logSink: () => undefined })).rejects.toThrow(
       `${file}: backends.a.url: must be an http:// or https:// URL`,
     );
+  });
+
+  it('inside `accepts` are warned about with the key meant; a `server` that is no preset stops the start', async () => {
+    const { warnings, options } = await boot({
+      backend: 'gpu',
+      backends: { gpu: { type: 'anthropic', url: 'http://127.0.0.1:1', server: 'vllm', accepts: { contextManagment: true } } as never },
+    });
+    expect(warnings).toEqual(['inline config: unknown key "backends.gpu.accepts.contextManagment" ignored; did you mean "contextManagement"?']);
+    expect(options.gpu).toMatchObject({ server: 'vllm' });
+    await expect(createProxy({ backend: 'gpu', backends: { gpu: { type: 'anthropic', server: 'vlm' } as never }, logLevel: 'silent' })).rejects.toThrow(
+      /backends\.gpu\.server: must be one of "anthropic-api", "vllm", "ollama", "llama\.cpp", "litellm", "generic"/,
+    );
+    await expect(
+      createProxy({ backend: 'gpu', backends: { gpu: { type: 'self-hosted', url: 'http://127.0.0.1:1', accepts: { betas: 'some' } } as never }, logLevel: 'silent' }),
+    ).rejects.toThrow(/backends\.gpu\.accepts\.betas: must be "all" or a list of beta names/);
   });
 });

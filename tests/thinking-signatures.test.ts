@@ -20,8 +20,9 @@ describe('thinking signatures across backends', () => {
     px = await startProxy({
       backend: 'a',
       backends: {
-        a: { type: 'anthropic', url: a.url, apiKey: 'sk-ant-a', model: 'claude-sonnet-4-5' },
-        b: { type: 'anthropic', url: b.url, apiKey: 'sk-ant-b', model: 'claude-sonnet-4-5' },
+        // Each stands in for Anthropic's API (`server`): one that verifies signatures.
+        a: { type: 'anthropic', url: a.url, apiKey: 'sk-ant-a', model: 'claude-sonnet-4-5', server: 'anthropic-api' },
+        b: { type: 'anthropic', url: b.url, apiKey: 'sk-ant-b', model: 'claude-sonnet-4-5', server: 'anthropic-api' },
         gpu: openaiBackend(gpu.url),
       },
     });

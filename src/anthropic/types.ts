@@ -5,6 +5,8 @@
 export interface CacheControl {
   type: 'ephemeral';
   ttl?: string;
+  /** Beta `prompt-caching-scope-*`: e.g. `"global"`, a cache shared across requests. */
+  scope?: string;
 }
 
 export interface TextBlock {
@@ -99,6 +101,8 @@ export interface Tool {
   cache_control?: CacheControl;
   /** Server tools (web_search_20250305, ...) carry a `type`. */
   type?: string;
+  /** Beta tool search: loaded only once the model searches for it. */
+  defer_loading?: boolean;
 }
 
 export type ToolChoice =

@@ -62,8 +62,8 @@ export interface Backend {
   readonly cacheByDefault?: boolean;
   /**
    * True for Anthropic's own API (an `anthropic` backend at api.anthropic.com, or one whose entry
-   * says so): it accepts every field and beta Claude Code sends and runs server tools. Anything
-   * else that speaks the Messages API (vLLM, Ollama, llama.cpp, LiteLLM) is not.
+   * says `server: "anthropic-api"`): it accepts every field and beta Claude Code sends and runs
+   * server tools. Anything else that speaks the Messages API (vLLM, Ollama, llama.cpp, LiteLLM) is not.
    */
   readonly isAnthropicApi?: boolean;
   /** Vectors for texts, one per text in order (a semantic cache uses it); backends that can embed. */

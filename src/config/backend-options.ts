@@ -37,9 +37,24 @@ export function validateBackendOptions<Output>(schema: z.ZodType<Output>, entry:
   throw toConfigError(issues, file, entry.options);
 }
 
-/** The keys an object schema declares at `path` (only the top level of the entry is searched). */
+/** The keys an object schema declares at `path` (through optional wrappers: `accepts` in an entry). */
 function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  if (path.length > 0) return [];
-  const shape = (schema as { shape?: unknown }).shape;
-  return shape !== null && typeof shape === 'object' ? Object.keys(shape) : [];
+  let node: unknown = schema;
+  for (const key of path) node = unwrap(shapeOf(unwrap(node))?.[key as string]);
+  const shape = shapeOf(unwrap(node));
+  return shape ? Object.keys(shape) : [];
+}
+
+function shapeOf(node: unknown): Record<string, unknown> | undefined {
+  const shape = (node as { shape?: unknown } | undefined)?.shape;
+  return shape !== null && typeof shape === 'object' ? (shape as Record<string, unknown>) : undefined;
+}
+
+/** The schema inside `.optional()` / `.nullable()`, as many levels as there are. */
+function unwrap(node: unknown): unknown {
+  let current = node;
+  while (current && typeof (current as { unwrap?: unknown }).unwrap === 'function' && !shapeOf(current)) {
+    current = (current as { unwrap(): unknown }).unwrap();
+  }
+  return current;
 }

@@ -28,6 +28,8 @@ interface ParsedError {
   /** llama.cpp's context error says how much it got and has: `n_prompt_tokens`, `n_ctx`. */
   promptTokens?: number;
   contextSize?: number;
+  /** The message of a JSON error body as it came, before it was flattened and clipped. */
+  original?: string;
 }
 
 /** The statuses servers refuse a prompt that does not fit with (not 429: "too many tokens per minute" is a rate). */
@@ -48,11 +50,19 @@ export { parseDuration, parseRetryAfter } from './retry-after.js';
 
 export async function errorFromUpstream(
   res: UpstreamResponse,
-  opts: { backend: string; format: 'openai' | 'anthropic' },
+  opts: {
+    backend: string;
+    format: 'openai' | 'anthropic';
+    /**
+     * The client sees the upstream's message as it came (Anthropic's own API, whose wording Claude
+     * Code matches), except for a rejected key: that is the proxy's, and its advice is the proxy's.
+     */
+    verbatim?: boolean;
+  },
 ): Promise<ProxyError> {
   const parsed = parseErrorBody(await readBounded(res.body, MAX_ERROR_BODY));
   const status = res.status;
-  const overflow = OVERFLOW_STATUSES.has(status) ? contextOverflow(`${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`, parsed) : undefined;
+  const overflow = !opts.verbatim && OVERFLOW_STATUSES.has(status) ? contextOverflow(`${parsed.message} ${parsed.type ?? ''} ${parsed.code ?? ''}`, parsed) : undefined;
   if (overflow) {
     return new ProxyError(overflow.message, {
       code: `upstream_${status}`,
@@ -86,12 +96,14 @@ export async function errorFromUpstream(
   const label = [parsed.type, parsed.code].filter((part) => part && part !== String(status)).join('/');
   // Claude Code replaces any message naming `x-api-key` with advice about its own key.
   const detail = parsed.message ? `: ${parsed.message.replace(/x-api-key/gi, 'API key')}` : ' with an empty body';
+  const verbatim = opts.verbatim && status !== 401 && status !== 403 && parsed.original !== undefined && !/x-api-key/i.test(parsed.original);
   return new ProxyError(`upstream returned HTTP ${status}${label ? ` (${label})` : ''}${detail}`, {
     code: `upstream_${status}`,
     type,
     status: proxyStatus,
     backend: opts.backend,
     recommendations,
+    ...(verbatim ? { upstreamMessage: parsed.original } : {}),
     ...(retryable === undefined ? {} : { retryable }),
     ...(retryAfter === undefined ? {} : { retryAfter }),
   });
@@ -177,7 +189,7 @@ function parseErrorBody(text: string): ParsedError {
   if (trimmed.startsWith('{')) {
     try {
       const parsed = fromJSON(JSON.parse(trimmed) as unknown);
-      if (parsed) return { ...parsed, message: clip(parsed.message) };
+      if (parsed) return { ...parsed, message: clip(parsed.message), original: parsed.message };
     } catch {
       // Not JSON after all: fall through to text.
     }

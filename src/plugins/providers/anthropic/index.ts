@@ -11,8 +11,17 @@ import { reportQuota } from '../../../upstream/rate-limit-headers.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
 import { bodyKind, unexpectedBody } from '../../../plugin-kit/unexpected-body.js';
 import { forSigner, markMessage, signerOf, streamMarker } from '../../../anthropic/thinking-signatures.js';
+import { capabilitiesOf, defaultServerKind, type Capabilities, type ServerKind } from './capabilities.js';
+import { adaptBetas, adaptBody, type Stripped } from './adapt-request.js';
 
-const FORWARDED_HEADERS = ['anthropic-version', 'anthropic-beta'] as const;
+export { PRESETS, SERVER_KINDS, type Capabilities, type ServerKind } from './capabilities.js';
+
+/** Names what the proxy took out of the request for this backend (capabilities.ts). */
+const STRIPPED_HEADER = 'x-llm-proxy-stripped';
+
+/** The body's fields first, then the betas (`beta:<name>`), each in the order found. */
+const strippedList = (stripped: Stripped): string =>
+  [...stripped].sort((a, b) => Number(a.startsWith('beta:')) - Number(b.startsWith('beta:'))).join(', ');
 
 /** Origin (plus any path prefix) without a trailing `/v1`: requests go to `<base>/v1/messages`. */
 export function anthropicBaseUrl(url: string): string {
@@ -32,7 +41,9 @@ export class AnthropicBackend implements Backend {
   readonly #maxTokens: number | undefined;
   /** Marks the thinking signatures this upstream issues (src/anthropic/thinking-signatures.ts). */
   readonly #signer: string;
-  readonly #server: AnthropicServerInfo;
+  readonly #server: ServerKind;
+  readonly #accepts: Capabilities;
+  readonly #info: AnthropicServerInfo;
 
   constructor(spec: BackendSpec<AnthropicOptions>, env: ProviderEnv) {
     const mapping = spec.options;
@@ -44,7 +55,9 @@ export class AnthropicBackend implements Backend {
     this.#baseUrl = anthropicBaseUrl(spec.options.url ?? 'https://api.anthropic.com');
     this.#apiKey = spec.options.apiKey;
     this.#signer = signerOf(this.#baseUrl);
-    this.isAnthropicApi = new URL(this.#baseUrl).hostname === 'api.anthropic.com';
+    this.#server = spec.options.server ?? defaultServerKind(this.#baseUrl);
+    this.#accepts = capabilitiesOf(this.#server, spec.options.accepts);
+    this.isAnthropicApi = this.#server === 'anthropic-api';
     this.#client = new UpstreamClient({
       backend: spec.name,
       baseUrl: this.#baseUrl,
@@ -53,26 +66,32 @@ export class AnthropicBackend implements Backend {
       idleTimeoutMs: env.server.idleTimeoutMs,
       headers: { ...spec.options.headers, ...(this.#apiKey ? { 'x-api-key': this.#apiKey } : {}) },
     });
-    this.#server = new AnthropicServerInfo(this.#client, spec.name);
+    this.#info = new AnthropicServerInfo(this.#client, spec.name);
   }
 
   async invoke(call: UpstreamCall): Promise<ProviderResponse> {
+    const stripped: Stripped = new Set();
     const headers: Record<string, string> = { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' };
-    for (const name of FORWARDED_HEADERS) {
-      const value = call.context.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
+    const { 'anthropic-version': version, 'anthropic-beta': betas } = call.context.headers;
+    if (typeof version === 'string') headers['anthropic-version'] = version;
+    const beta = typeof betas === 'string' ? adaptBetas(betas, this.#accepts, stripped) : undefined;
+    if (beta !== undefined) headers['anthropic-beta'] = beta;
     const response = await this.#client.request({
       method: 'POST',
       path: '/v1/messages',
-      json: encodeJson(this.#upstreamBody(call.takeRequest(), call.model)),
+      json: encodeJson(this.#upstreamBody(call.takeRequest(), call.model, stripped)),
       headers,
       signal: call.signal,
       // A non-streaming answer only arrives once the whole generation is done.
       timeoutMs: call.stream ? undefined : 600_000,
     });
+    // Set or cleared on every attempt: a failover's earlier attempt may have gone to another backend.
+    if (stripped.size > 0) call.context.responseHeaders[STRIPPED_HEADER] = strippedList(stripped);
+    else delete call.context.responseHeaders[STRIPPED_HEADER];
     reportQuota(call.context, this.name, response);
-    if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic' });
+    if (response.status >= 400) {
+      throw await errorFromUpstream(response, { backend: this.name, format: 'anthropic', verbatim: this.isAnthropicApi });
+    }
     // Read by what arrived, not by what was asked: some servers stream regardless, or never do.
     const kind = bodyKind(response.headers['content-type']);
     if (kind === 'json') return { kind: 'message', message: markMessage(this.#checkMessage(await response.json<unknown>()), this.#signer) };
@@ -82,8 +101,10 @@ export class AnthropicBackend implements Backend {
     return { kind: 'stream', events: this.#events(response.body) };
   }
 
-  #upstreamBody(request: MessagesRequest, model: string): MessagesRequest {
-    const body = { ...forSigner(request, this.#signer), model };
+  /** The one copy of the request: top-level fields; nested ones are copied only where they change. */
+  #upstreamBody(request: MessagesRequest, model: string, stripped: Stripped): MessagesRequest {
+    const body = { ...(this.#accepts.signatures ? forSigner(request, this.#signer) : request), model };
+    adaptBody(body, this.#accepts, stripped);
     if (this.#maxTokens && body.max_tokens > this.#maxTokens) body.max_tokens = this.#maxTokens;
     return body;
   }
@@ -99,6 +120,7 @@ export class AnthropicBackend implements Backend {
           code: 'upstream_stream_error',
           type: event.error.type,
           backend: this.name,
+          ...(this.isAnthropicApi ? { upstreamMessage: event.error.message } : {}),
         });
       }
       events++;
@@ -145,11 +167,12 @@ export class AnthropicBackend implements Backend {
   }
 
   modelInfo(model: string, signal?: AbortSignal): Promise<ServedModel> {
-    return this.#server.modelInfo(model, signal);
+    return this.#info.modelInfo(model, signal);
   }
 
   countTokens(request: MessagesRequest, model: string, signal?: AbortSignal): Promise<number | undefined> {
-    return this.#server.countTokens(forSigner(request, this.#signer), model, { 'anthropic-version': '2023-06-01' }, signal);
+    // Adapted as a Messages request is: a server that refuses a field there refuses it here too.
+    return this.#info.countTokens(this.#upstreamBody(request, model, new Set()), model, { 'anthropic-version': '2023-06-01' }, signal);
   }
 
   async listModels(signal?: AbortSignal): Promise<string[]> {
@@ -177,7 +200,7 @@ export class AnthropicBackend implements Backend {
   }
 
   describe(): Record<string, string | number | boolean | undefined> {
-    return { type: this.type, url: redactUrl(this.#baseUrl), model: this.#model, apiKey: this.#apiKey ? 'set' : 'not set' };
+    return { type: this.type, url: redactUrl(this.#baseUrl), server: this.#server, model: this.#model, apiKey: this.#apiKey ? 'set' : 'not set' };
   }
 
   close(): Promise<void> {

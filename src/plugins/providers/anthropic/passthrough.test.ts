@@ -13,6 +13,8 @@ describe('anthropic pass-through and the legacy self-hosted shape', () => {
         // The shape the older Python proxies' users already have: no format means anthropic.
         'vast-ai': { type: 'self-hosted', url: upstream.url },
         direct: { type: 'anthropic', url: `${upstream.url}/v1`, apiKey: 'sk-ant-upstream-key', model: 'claude-haiku-4-5-20251001' },
+        // Stands in for Anthropic's own API, which takes every field and beta as sent.
+        api: { type: 'anthropic', url: upstream.url, server: 'anthropic-api' },
       },
     });
   });
@@ -26,7 +28,7 @@ describe('anthropic pass-through and the legacy self-hosted shape', () => {
     upstream.enqueue({ kind: 'anthropic-stream', events: anthropicTextEvents('pong', { pieces: 2 }) });
     const res = await postMessages(
       px.url,
-      { model: 'claude-opus-4-8', max_tokens: 20, stream: true, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'ping' }], thinking: { type: 'adaptive' }, output_config: { effort: 'high' } },
+      { model: 'api/claude-opus-4-8', max_tokens: 20, stream: true, messages: [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'ping' }], thinking: { type: 'adaptive' }, output_config: { effort: 'high' } },
       { 'anthropic-beta': 'mid-conversation-system-2026-04-07', 'anthropic-version': '2023-06-01' },
     );
     expect(res.status).toBe(200);

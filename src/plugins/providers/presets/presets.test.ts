@@ -67,14 +67,19 @@ describe('vast-ai and self-hosted formats', () => {
     const px = await startProxy({
       backend: 'gpu',
       backends: {
-        gpu: { type: 'vast-ai', url: anthropic.url, format: 'anthropic', apiKey: 'proxy-key-1' },
+        gpu: { type: 'vast-ai', url: anthropic.url, format: 'anthropic', apiKey: 'proxy-key-1', server: 'vllm' },
         legacy: { type: 'self-hosted', url: anthropic.url },
       },
       plugins: [presetsProvider()],
     });
     try {
-      expect(JSON.parse((await postMessages(px.url, question)).text).content[0].text).toBe('from anthropic');
+      const answer = await postMessages(px.url, { ...question, context_management: { edits: [] } }, { 'anthropic-beta': 'context-management-2025-06-27' });
+      expect(JSON.parse(answer.text).content[0].text).toBe('from anthropic');
       expect(anthropic.chatRequests.at(-1)!.headers['x-api-key']).toBe('proxy-key-1');
+      // The entry's `server` reaches the anthropic provider: vLLM's preset.
+      expect(anthropic.chatRequests.at(-1)!.body).not.toHaveProperty('context_management');
+      expect(anthropic.chatRequests.at(-1)!.headers['anthropic-beta']).toBeUndefined();
+      expect(answer.headers.get('x-llm-proxy-stripped')).toBe('context_management, beta:context-management-2025-06-27');
       expect((await postMessages(px.url, { ...question, model: 'legacy' })).status).toBe(200);
       expect(anthropic.chatRequests.at(-1)!.headers['x-api-key']).toBeUndefined();
     } finally {
@@ -147,7 +152,9 @@ describe('runpod', () => {
     expect(await describeBackend({ type: 'runpod', podId: 'abc123xyz', port: 8080, format: 'anthropic', apiKey: 'proxy-key-1' })).toMatchObject({
       url: 'https://abc123xyz-8080.proxy.runpod.net',
       apiKey: 'set',
+      server: 'generic',
     });
+    expect(await describeBackend({ type: 'runpod', podId: 'abc123xyz', format: 'anthropic', server: 'vllm' })).toMatchObject({ server: 'vllm' });
   });
 
   it('a serverless endpoint uses its OpenAI route and RUNPOD_API_KEY', async () => {

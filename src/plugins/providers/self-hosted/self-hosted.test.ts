@@ -17,6 +17,7 @@ describe('self-hosted-provider: the format picks the provider', () => {
       backends: {
         vllm: { type: 'self-hosted', format: 'openai', url: `${openai.url}/v1`, apiKey: 'vllm-key-123', model: 'qwen3-coder:30b' },
         passthrough: { type: 'self-hosted', format: 'anthropic', url: anthropic.url, apiKey: 'proxy-key-1' },
+        ollama: { type: 'self-hosted', url: anthropic.url, server: 'ollama', accepts: { contextManagement: true } },
       },
     });
   });
@@ -51,6 +52,18 @@ describe('self-hosted-provider: the format picks the provider', () => {
     expect(sent.path).toBe('/v1/messages');
     expect(sent.headers['x-api-key']).toBe('proxy-key-1');
     expect(openai.chatRequests).toEqual([]);
+  });
+
+  it("format \"anthropic\" takes the anthropic type's `server` preset and `accepts`", async () => {
+    const turn = { ...question, context_management: { edits: [] }, output_config: { effort: 'high' }, messages: [{ role: 'system', content: 'note' }, ...question.messages] };
+    // The default for a URL that is not Anthropic's: the conservative set.
+    await postMessages(px.url, { ...turn, model: 'passthrough' });
+    expect(Object.keys(anthropic.chatRequests.at(-1)!.body as object)).toEqual(['model', 'max_tokens', 'messages']);
+    // Ollama reads output_config and takes system messages; the entry adds context_management.
+    await postMessages(px.url, { ...turn, model: 'ollama' });
+    expect(anthropic.chatRequests.at(-1)!.body).toEqual({ ...turn, model: 'ollama' });
+    expect(px.proxy.kernel.backends.get('ollama')!.describe()).toMatchObject({ server: 'ollama' });
+    expect(px.proxy.kernel.backends.get('passthrough')!.describe()).toMatchObject({ server: 'generic' });
   });
 
   it('/health and status show each backend as the provider of its format reports it', async () => {
