@@ -15,7 +15,8 @@ const LISTED = 12;
  * is none of these is an error listing the backends and their models, rather than the active
  * backend's default model in disguise. When the list cannot be fetched the request goes through.
  */
-export async function routeRequest(model: string, backends: BackendRegistry, served: ServedModels): Promise<RouteDecision> {
+export async function routeRequest(requested: string, backends: BackendRegistry, served: ServedModels): Promise<RouteDecision> {
+  const model = withoutPickerPrefix(requested, backends);
   const separator = model.search(/[/,]/);
   if (separator > 0) {
     const prefix = model.slice(0, separator);
@@ -42,6 +43,20 @@ export async function routeRequest(model: string, backends: BackendRegistry, ser
   if (list === undefined) return { backend: active, model: active.resolveModel(model) };
   if (serves(list, model)) return { backend: active, model };
   throw await unknownModel(model, active, backends, served);
+}
+
+/**
+ * Claude Code's `/model` picker lists only gateway models whose id starts with `claude` or
+ * `anthropic` (2.1.197): the models endpoint lists `anthropic/<backend>[/<model>]`, which route
+ * as `<backend>[/<model>]`.
+ */
+export const PICKER_PREFIX = 'anthropic/';
+
+function withoutPickerPrefix(model: string, backends: BackendRegistry): string {
+  if (!model.startsWith(PICKER_PREFIX)) return model;
+  const rest = model.slice(PICKER_PREFIX.length);
+  const backend = rest.split('/', 1)[0]!;
+  return backends.get(backend) ? rest : model;
 }
 
 function mapsModel(backends: BackendRegistry, name: string, model: string): boolean {
