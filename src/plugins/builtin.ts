@@ -35,6 +35,7 @@ import { presetsProvider } from './providers/presets/index.js';
 import { selfHostedProvider } from './providers/self-hosted/index.js';
 import { sshTunnel } from './ssh-tunnel/index.js';
 import { serverTiming } from './server-timing/index.js';
+import { serverTools, type ServerToolsOptions } from './server-tools/index.js';
 import { metrics, type MetricsOptions } from './metrics/index.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -69,6 +70,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   cerebras: { always: () => cerebras(), named: (options) => cerebras(options as CerebrasPluginOptions) },
   ollama: { always: () => ollama(), named: (options) => ollama(options as OllamaPluginOptions) },
   'default-router': { always: () => defaultRouter() },
+  // Server tools reach only Anthropic's own API; elsewhere they are removed, with a warning.
+  'server-tools': { always: () => serverTools(), named: (options) => serverTools(options as ServerToolsOptions) },
   'backend-health': { always: () => backendHealth(), named: (options) => backendHealth(options as BackendHealthOptions) },
   'failure-advice': {
     always: (config) => failureAdvice(config.failover?.mode === 'off' ? { enabled: false } : {}),
