@@ -16,6 +16,7 @@ import { rateLimitAdvisor, type RateLimitAdvisorOptions } from '../../plugins/ra
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import type { TelemetryOptions } from '../../plugins/telemetry/index.js';
+import type { WebFetchOptions } from '../../plugins/web-fetch/index.js';
 import { dashboard, type DashboardOptions } from '../../plugins/dashboard/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
 import { cache, type CachePluginOptions } from './cache/index.js';
@@ -90,6 +91,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   'semantic-cache': {
     named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   },
+  // Loaded on demand: only configs that run web_fetch in the proxy load it.
+  'web-fetch': { named: async (options) => (await import('../../plugins/web-fetch/index.js')).webFetch(options as WebFetchOptions) },
   'ssh-tunnel': { always: () => sshTunnel() },
   'server-timing': { always: () => serverTiming() },
   metrics: { always: () => metrics(), named: (options) => metrics(options as MetricsOptions) },
