@@ -2,7 +2,9 @@ import type Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Backend, Plugin } from '../../src/plugin.js';
 import {
+  anthropicText,
   anthropicTextEvents,
+  anthropicToolUse,
   anthropicToolUseEvents,
   openaiTextChunks,
   openaiToolCallChunks,
@@ -98,8 +100,10 @@ describe('web-fetch through an OpenAI-format backend', () => {
     expect(final.content[3]).toMatchObject({ type: 'text', text: 'Just text, it says.' });
     expect(final.stop_reason).toBe('end_turn');
 
-    upstream.enqueue(fetchCall(url, 'call_s2'), { kind: 'openai-stream', chunks: openaiTextChunks('Again.') });
-    const raw = await postMessages(px.url, { ...ask(url), stream: true });
+    // Another question (the same one would be answered by the cache), read as raw SSE.
+    upstream.enqueue(fetchCall(`${url}?raw`, 'call_s2'), { kind: 'openai-stream', chunks: openaiTextChunks('Again.') });
+    const raw = await postMessages(px.url, { ...ask(`${url}?raw`), stream: true });
+    expect(upstream.chatRequests).toHaveLength(4);
     const events = parseSSE(raw.text).map((frame) => frame.data as { type: string; index?: number; content_block?: { type: string } });
     const starts = events.filter((event) => event.type === 'content_block_start').map((event) => [event.index, event.content_block?.type]);
     expect(starts).toEqual([
@@ -231,6 +235,20 @@ describe('web-fetch through an OpenAI-format backend', () => {
     }
   });
 
+  it('the backend failing in a later round: the client gets an error, never a cut answer that looks whole', async () => {
+    // A question of its own: an answer of an earlier test would come from the cache.
+    const url = `${pages.url}/plain?round-failure`;
+    upstream.enqueue(fetchCall(url, 'call_e1'), { kind: 'error', status: 500, message: 'model crashed' }, fetchCall(url, 'call_e2'), { kind: 'error', status: 500, message: 'model crashed' });
+    const res = await postMessages(px.url, { ...ask(url), stream: false });
+    expect(res.status).toBeGreaterThanOrEqual(500);
+    expect(res.text).toContain('model crashed');
+    const streamed = await postMessages(px.url, { ...ask(url), stream: true });
+    const events = parseSSE(streamed.text);
+    expect(events.some((frame) => (frame.data as { content_block?: { type: string } }).content_block?.type === 'web_fetch_tool_result')).toBe(true);
+    expect(events.at(-1)?.event).toBe('error');
+    expect(events.some((frame) => frame.event === 'message_stop')).toBe(false);
+  });
+
   it('other server tools are still removed with the warning (server-tools runs after web-fetch)', async () => {
     upstream.enqueue({ kind: 'openai-stream', chunks: openaiTextChunks('ok') });
     const { response } = await px.client.messages.create(ask('nothing', [WEB_FETCH, { type: 'web_search_20250305', name: 'web_search' }])).withResponse();
@@ -271,6 +289,17 @@ describe('web-fetch through an Anthropic-format backend that is not Anthropic (s
     const second = upstream.chatRequests[1]!.body as { messages: Array<{ role: string; content: Array<Record<string, unknown>> }> };
     expect(second.messages.at(-2)).toEqual({ role: 'assistant', content: [{ type: 'text', text: 'Looking.' }, { type: 'tool_use', id: 'toolu_a1', name: 'web_fetch', input: { url } }] });
     expect(second.messages.at(-1)).toEqual({ role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_a1', content: expect.stringContaining('# Hello from the local page') }] });
+  });
+
+  it('non-stream with whole JSON answers from the backend', async () => {
+    const url = `${pages.url}/plain`;
+    upstream.enqueue({ kind: 'json', body: anthropicToolUse('web_fetch', { url }, { toolUseId: 'toolu_j1' }) }, { kind: 'json', body: anthropicText('Plain, it is.') });
+    const res = await postMessages(px.url, { model: MODEL, max_tokens: 300, messages: [{ role: 'user', content: `Read ${url}` }], tools: [WEB_FETCH] });
+    expect(res.status).toBe(200);
+    const message = JSON.parse(res.text) as Anthropic.Message;
+    expect(message.content.map((block) => block.type)).toEqual(['server_tool_use', 'web_fetch_tool_result', 'text']);
+    expect(message.content[1]).toMatchObject({ tool_use_id: 'srvtoolu_j1', content: { type: 'web_fetch_result', content: { source: { data: 'just text' } } } });
+    expect(message.stop_reason).toBe('end_turn');
   });
 });
 
