@@ -11,6 +11,7 @@ import {
   type ToolUseBlock,
   type UpstreamCall,
   type Usage,
+  type WebFetchToolResultBlock,
 } from '../../src/plugin.js';
 import type { FetchOutcome } from './fetch-page.js';
 import { backendResult, errorBlock, resultBlock, serverToolUse, type WebFetchTurn } from './tool.js';
@@ -124,7 +125,7 @@ async function runOne(
   turn: WebFetchTurn,
   conversation: Conversation,
   signal: AbortSignal,
-): Promise<{ block: ReturnType<typeof errorBlock>; reason?: string }> {
+): Promise<{ block: WebFetchToolResultBlock; reason?: string }> {
   if (uses > turn.maxUses) return { block: errorBlock(id, 'max_uses_exceeded'), reason: `at most ${turn.maxUses} fetches per request` };
   const url = input.url;
   if (typeof url !== 'string' || url === '') return { block: errorBlock(id, 'invalid_tool_input'), reason: 'the input needs a "url" string' };

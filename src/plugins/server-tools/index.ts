@@ -10,7 +10,6 @@ declare module '../../kernel/types.js' {
   }
 }
 
-export { isServerTool } from './remove.js';
 export { serverToolsOptions, type ServerToolsOptions } from './options.js';
 
 /**
