@@ -19,19 +19,20 @@ const webSearchSubRequest = {
   tool_choice: { type: 'tool', name: 'web_search' },
 };
 
-/** Makes every backend say it is Anthropic's own API (a test cannot reach api.anthropic.com). */
+/** Makes the backend named `claude` say it is Anthropic's own API (a test cannot reach api.anthropic.com). */
 const pretendAnthropicApi: Plugin = {
   name: 'pretend-anthropic-api',
   apply({ providers }) {
-    providers.decorate(
-      (backend) =>
-        new Proxy(backend, {
+    providers.decorate((backend, spec) =>
+      spec.name !== 'claude'
+        ? backend
+        : (new Proxy(backend, {
           get(target, property) {
             if (property === 'isAnthropicApi') return true;
             const value: unknown = Reflect.get(target, property, target);
             return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
           },
-        }) satisfies Backend,
+        }) satisfies Backend),
     );
   },
 };
@@ -144,5 +145,38 @@ describe("server-tools: Anthropic's own API runs them", () => {
     expect(sent.tools).toEqual(body.tools);
     expect(sent.tool_choice).toEqual(body.tool_choice);
     expect(sent.system).toEqual(body.system);
+  });
+});
+
+describe('server-tools: a failover attempt decides afresh', () => {
+  let gpu: FakeUpstream;
+  let claude: FakeUpstream;
+  let px: TestProxy;
+  beforeAll(async () => {
+    gpu = await startFakeUpstream({ format: 'openai' });
+    claude = await startFakeUpstream({ format: 'anthropic' });
+    px = await startProxy({
+      backend: 'gpu',
+      failover: { mode: 'auto', retries: 0, baseDelayMs: 10, maxDelayMs: 20 },
+      backends: { gpu: openaiBackend(gpu.url), claude: { type: 'anthropic', url: claude.url } },
+      plugins: [pretendAnthropicApi],
+    });
+  });
+  afterAll(async () => {
+    await px?.close();
+    await gpu?.close();
+    await claude?.close();
+  });
+
+  it("the first attempt's warning goes when the request moves to Anthropic's API, which gets the tools", async () => {
+    gpu.enqueue({ kind: 'error', status: 500, message: 'gpu down' });
+    claude.enqueue({ kind: 'json', body: anthropicText('searched after all') });
+    const body = { model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'search once' }], tools: [BASH, WEB_SEARCH] };
+    const res = await postMessages(px.url, body);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-llm-proxy-backend')).toBe('claude');
+    expect(res.headers.get('x-llm-proxy-warning')).toBeNull();
+    expect((gpu.chatRequests[0]!.body as { tools: unknown[] }).tools).toHaveLength(1);
+    expect((claude.chatRequests[0]!.body as { tools: unknown }).tools).toEqual(body.tools);
   });
 });
