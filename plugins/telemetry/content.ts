@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api';
-import type { MessagesRequest, ProviderResponse, RequestContentBlock, StreamEvent } from '../../src/plugin.js';
+import type { MessagesRequest, ProviderResponse, RequestContentBlock, ResponseContentBlock, StreamEvent } from '../../src/plugin.js';
 
 /** A captured attribute is at most this many characters (a Claude Code request is 100 KB; Jaeger shows a few KB well). */
 export const CONTENT_LIMIT = 16_384;
@@ -66,7 +66,7 @@ function setOutput(span: Span, parts: unknown[], finish: string | null | undefin
   span.setAttribute('gen_ai.output.messages', clip(JSON.stringify([{ role: 'assistant', parts, ...(finish ? { finish_reason: finish } : {}) }])));
 }
 
-function part(block: RequestContentBlock): Record<string, unknown> {
+function part(block: RequestContentBlock | ResponseContentBlock): Record<string, unknown> {
   switch (block.type) {
     case 'text':
       return { type: 'text', content: block.text };
@@ -75,7 +75,7 @@ function part(block: RequestContentBlock): Record<string, unknown> {
     case 'tool_result':
       return { type: 'tool_call_response', id: block.tool_use_id, response: block.content };
     default:
-      // Images, documents, thinking: named, not copied.
+      // Images, documents, thinking, server tool blocks: named, not copied.
       return { type: block.type };
   }
 }

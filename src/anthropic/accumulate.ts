@@ -1,11 +1,21 @@
 import { ProxyError } from '../errors.js';
-import type { ContentBlockStart, ContentDelta, Message, ResponseContentBlock, StreamEvent } from './types.js';
+import type { ContentBlockStart, ContentDelta, Message, ResponseContentBlock, StreamEvent, WebFetchToolResultBlock } from './types.js';
 
 type Draft =
   | { type: 'text'; text: string }
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'redacted_thinking'; data: string }
-  | { type: 'tool_use'; id: string; name: string; json: string; input: Record<string, unknown> | undefined };
+  | ToolDraft<'tool_use'>
+  | ToolDraft<'server_tool_use'>
+  | { type: 'whole'; block: WebFetchToolResultBlock };
+
+interface ToolDraft<Type extends 'tool_use' | 'server_tool_use'> {
+  type: Type;
+  id: string;
+  name: string;
+  json: string;
+  input: Record<string, unknown> | undefined;
+}
 
 /** Rebuilds a whole Message from an Anthropic event stream. */
 export class MessageAccumulator {
@@ -30,7 +40,7 @@ export class MessageAccumulator {
         return;
       case 'content_block_stop': {
         const block = this.block(event.index);
-        if (block.type === 'tool_use') block.input = parseInput(block.json);
+        if (block.type === 'tool_use' || block.type === 'server_tool_use') block.input = parseInput(block.json);
         return;
       }
       case 'message_delta': {
@@ -47,6 +57,7 @@ export class MessageAccumulator {
         if (usage.cache_read_input_tokens !== undefined) {
           message.usage.cache_read_input_tokens = usage.cache_read_input_tokens;
         }
+        if (usage.server_tool_use !== undefined) message.usage.server_tool_use = usage.server_tool_use;
         return;
       }
       case 'message_stop':
@@ -102,26 +113,35 @@ function draftOf(start: ContentBlockStart): Draft {
   switch (start.type) {
     case 'tool_use':
       return { type: 'tool_use', id: start.id, name: start.name, json: '', input: undefined };
+    case 'server_tool_use':
+      return { type: 'server_tool_use', id: start.id, name: start.name, json: '', input: undefined };
     case 'thinking':
       return { type: 'thinking', thinking: start.thinking, signature: start.signature ?? '' };
     case 'text':
       return { type: 'text', text: start.text };
     case 'redacted_thinking':
       return { type: 'redacted_thinking', data: start.data };
+    case 'web_fetch_tool_result':
+      // Arrives whole in its content_block_start.
+      return { type: 'whole', block: start };
   }
 }
 
 function applyDelta(block: Draft, delta: ContentDelta): void {
   if (delta.type === 'text_delta' && block.type === 'text') block.text += delta.text;
-  else if (delta.type === 'input_json_delta' && block.type === 'tool_use') block.json += delta.partial_json;
+  else if (delta.type === 'input_json_delta' && (block.type === 'tool_use' || block.type === 'server_tool_use')) block.json += delta.partial_json;
   else if (delta.type === 'thinking_delta' && block.type === 'thinking') block.thinking += delta.thinking;
   else if (delta.type === 'signature_delta' && block.type === 'thinking') block.signature += delta.signature;
-  else throw badStream(`a ${delta.type} for a ${block.type} block`);
+  else throw badStream(`a ${delta.type} for a ${block.type === 'whole' ? block.block.type : block.type} block`);
 }
 
 function toBlock(draft: Draft): ResponseContentBlock {
-  if (draft.type !== 'tool_use') return { ...draft };
-  return { type: 'tool_use', id: draft.id, name: draft.name, input: draft.input ?? parseInput(draft.json) };
+  if (draft.type === 'whole') return draft.block;
+  if (draft.type === 'tool_use' || draft.type === 'server_tool_use') {
+    const { json, input, ...block } = draft;
+    return { ...block, input: input ?? parseInput(json) };
+  }
+  return { ...draft };
 }
 
 function parseInput(json: string): Record<string, unknown> {

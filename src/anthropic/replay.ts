@@ -36,11 +36,14 @@ function startOf(block: ResponseContentBlock): ContentBlockStart {
     case 'text':
       return { type: 'text', text: '' };
     case 'tool_use':
-      return { type: 'tool_use', id: block.id, name: block.name, input: {} };
+    case 'server_tool_use':
+      return { type: block.type, id: block.id, name: block.name, input: {} };
     case 'thinking':
       return { type: 'thinking', thinking: '', signature: '' };
     case 'redacted_thinking':
       return { type: 'redacted_thinking', data: block.data };
+    case 'web_fetch_tool_result':
+      return block;
   }
 }
 
@@ -49,6 +52,7 @@ function deltasOf(block: ResponseContentBlock): ContentDelta[] {
     case 'text':
       return block.text ? [{ type: 'text_delta', text: block.text }] : [];
     case 'tool_use':
+    case 'server_tool_use':
       return [{ type: 'input_json_delta', partial_json: JSON.stringify(block.input ?? {}) }];
     case 'thinking':
       return [
@@ -56,6 +60,7 @@ function deltasOf(block: ResponseContentBlock): ContentDelta[] {
         ...(block.signature ? [{ type: 'signature_delta' as const, signature: block.signature }] : []),
       ];
     case 'redacted_thinking':
+    case 'web_fetch_tool_result':
       return [];
   }
 }

@@ -85,7 +85,60 @@ export type RequestContentBlock =
   | ThinkingBlock
   | RedactedThinkingBlock;
 
-export type ResponseContentBlock = TextBlock | ToolUseBlock | ThinkingBlock | RedactedThinkingBlock;
+/** A server tool's call (`web_search`, `web_fetch`), run by the API (or by the proxy's `web-fetch` plugin), not by the client. */
+export interface ServerToolUseBlock {
+  type: 'server_tool_use';
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** `error_code` of a failed web fetch (the SDK's `WebFetchToolResultErrorCode`). */
+export type WebFetchErrorCode =
+  | 'invalid_tool_input'
+  | 'url_too_long'
+  | 'url_not_allowed'
+  | 'url_not_in_prior_context'
+  | 'url_not_accessible'
+  | 'unsupported_content_type'
+  | 'too_many_requests'
+  | 'max_uses_exceeded'
+  | 'unavailable'
+  | 'content_too_large';
+
+/** A fetched page: its text as a plain-text document. */
+export interface WebFetchResult {
+  type: 'web_fetch_result';
+  url: string;
+  /** ISO 8601. */
+  retrieved_at: string | null;
+  content: {
+    type: 'document';
+    source: { type: 'text'; media_type: 'text/plain'; data: string };
+    title: string | null;
+    citations: null;
+  };
+}
+
+export interface WebFetchToolError {
+  type: 'web_fetch_tool_result_error';
+  error_code: WebFetchErrorCode;
+}
+
+/** What a `web_fetch` server tool call gave: the page, or an error (HTTP 200 either way). */
+export interface WebFetchToolResultBlock {
+  type: 'web_fetch_tool_result';
+  tool_use_id: string;
+  content: WebFetchResult | WebFetchToolError;
+}
+
+export type ResponseContentBlock =
+  | TextBlock
+  | ToolUseBlock
+  | ThinkingBlock
+  | RedactedThinkingBlock
+  | ServerToolUseBlock
+  | WebFetchToolResultBlock;
 
 export type Role = 'user' | 'assistant' | 'system';
 
@@ -148,6 +201,8 @@ export interface Usage {
   output_tokens: number;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /** How many server tool calls the answer made. */
+  server_tool_use?: { web_search_requests?: number; web_fetch_requests?: number };
 }
 
 export interface Message {
@@ -167,7 +222,9 @@ export type ContentBlockStart =
   | { type: 'text'; text: string }
   | { type: 'tool_use'; id: string; name: string; input: Record<string, never> }
   | { type: 'thinking'; thinking: string; signature?: string }
-  | { type: 'redacted_thinking'; data: string };
+  | { type: 'redacted_thinking'; data: string }
+  | { type: 'server_tool_use'; id: string; name: string; input: Record<string, never> }
+  | WebFetchToolResultBlock;
 
 export type ContentDelta =
   | { type: 'text_delta'; text: string }

@@ -16,6 +16,7 @@ import { rateLimitAdvisor, type RateLimitAdvisorOptions } from '../../plugins/ra
 import type { RedisCacheOptions } from '../../plugins/redis-cache/index.js';
 import type { SemanticCacheOptions } from '../../plugins/semantic-cache/index.js';
 import type { TelemetryOptions } from '../../plugins/telemetry/index.js';
+import type { WebFetchOptions } from '../../plugins/web-fetch/index.js';
 import { dashboard, type DashboardOptions } from '../../plugins/dashboard/index.js';
 import { adminEndpoint } from './endpoints/admin/index.js';
 import { cache, type CachePluginOptions } from './cache/index.js';
@@ -36,6 +37,7 @@ import { presetsProvider } from './providers/presets/index.js';
 import { selfHostedProvider } from './providers/self-hosted/index.js';
 import { sshTunnel } from './ssh-tunnel/index.js';
 import { serverTiming } from './server-timing/index.js';
+import { serverTools, type ServerToolsOptions } from './server-tools/index.js';
 import { metrics, type MetricsOptions } from './metrics/index.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -70,6 +72,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   cerebras: { always: () => cerebras(), named: (options) => cerebras(options as CerebrasPluginOptions) },
   ollama: { always: () => ollama(), named: (options) => ollama(options as OllamaPluginOptions) },
   'default-router': { always: () => defaultRouter() },
+  // Server tools reach only Anthropic's own API; elsewhere they are removed, with a warning.
+  'server-tools': { always: () => serverTools(), named: (options) => serverTools(options as ServerToolsOptions) },
   'backend-health': { always: () => backendHealth(), named: (options) => backendHealth(options as BackendHealthOptions) },
   'failure-advice': {
     always: (config) => failureAdvice(config.failover?.mode === 'off' ? { enabled: false } : {}),
@@ -89,6 +93,8 @@ export const BUILTINS: Readonly<Record<string, Builtin>> = {
   'semantic-cache': {
     named: async (options) => (await import('../../plugins/semantic-cache/index.js')).semanticCache(options as SemanticCacheOptions),
   },
+  // Loaded on demand: only configs that run web_fetch in the proxy load it.
+  'web-fetch': { named: async (options) => (await import('../../plugins/web-fetch/index.js')).webFetch(options as WebFetchOptions) },
   'ssh-tunnel': { always: () => sshTunnel() },
   'server-timing': { always: () => serverTiming() },
   metrics: { always: () => metrics(), named: (options) => metrics(options as MetricsOptions) },
