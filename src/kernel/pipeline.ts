@@ -30,7 +30,11 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
   try {
     await hooks.request.promise(ctx);
     if (endpoint === 'count_tokens') {
-      const route = await hooks.route.promise(ctx);
+      // A model no backend takes can still be estimated.
+      const route = await hooks.route.promise(ctx).catch((error: unknown) => {
+        if (error instanceof ProxyError && error.type === 'invalid_request_error') return undefined;
+        throw error;
+      });
       if (route) setRoute(ctx, route);
       const counted = await countInputTokens(route?.backend, ctx.body, route?.model ?? ctx.body.model, ctx.signal, ctx.log);
       ctx.responseHeaders['x-llm-proxy-token-count'] = counted.exact ? 'exact' : 'estimate';

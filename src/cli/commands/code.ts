@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import pc from 'picocolors';
 import type { ResolvedConfig } from '../../config/types.js';
-import { claudeEnv } from '../claude-env.js';
+import { claudeEnv, sessionOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
 import { findExecutable } from '../find-executable.js';
 import { listInstances, selectInstance } from '../instances.js';
@@ -77,7 +77,9 @@ export async function code(claudeArgs: readonly string[], options: CodeOptions):
     url = own.record.url;
   }
 
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...claudeEnv(url, process.env, config) };
+  const session = await sessionOf(existing ?? own!.record, home);
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...claudeEnv(url, process.env, config, session) };
+  if (session.contextWindow !== undefined) err(pc.dim(`  context window: ${session.contextWindow} tokens (backend ${session.active})`));
   const key = process.env.LLM_PROXY_API_KEY ?? config?.auth.keys[0];
   if (key) {
     childEnv.ANTHROPIC_AUTH_TOKEN = key;

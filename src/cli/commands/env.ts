@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pc from 'picocolors';
 import type { ResolvedConfig } from '../../config/types.js';
-import { claudeEnvVars, modelTierExamples } from '../claude-env.js';
+import { claudeEnvVars, modelTierExamples, sessionOf } from '../claude-env.js';
 import { CliError } from '../errors.js';
 import {
   describeInstance,
@@ -184,7 +184,8 @@ export async function env(options: EnvOptions): Promise<number> {
     : ' (not running yet: `llm-proxy start`)';
   out(`# llm-proxy: point Claude Code at ${t.url}${where}`);
   const keysRequired = config !== undefined && config.auth.keys.length > 0;
-  for (const variable of claudeEnvVars(t.url, config)) {
+  const session = t.running ? await sessionOf(t.running, home) : {};
+  for (const variable of claudeEnvVars(t.url, config, { ...session, env: process.env })) {
     if (variable.name === 'ANTHROPIC_AUTH_TOKEN' && keysRequired) {
       out('# This proxy requires a client key: set ANTHROPIC_AUTH_TOKEN to one of its auth.keys (not printed here).');
       continue;

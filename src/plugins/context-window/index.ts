@@ -5,11 +5,20 @@ import { parsePluginOptions } from '../../plugin-kit/plugin-options.js';
 import { Calibration } from './calibration.js';
 import { fit } from './fit.js';
 import { contextWindowOptions, type ContextWindowOptions } from './options.js';
-import { WindowBook } from './windows.js';
+import { WindowBook, type KnownWindow } from './windows.js';
 
 export type { ContextWindowOptions } from './options.js';
 
+/** What the context-window plugin offers the plugins that depend on it. */
+export interface ContextWindowApi {
+  /** The window of a backend's model (its default model when none is named), waiting for its server at most `waitMs`. */
+  of(backend: string, model?: string): Promise<KnownWindow | undefined>;
+}
+
 declare module '../../kernel/types.js' {
+  interface PluginApis {
+    'context-window': ContextWindowApi;
+  }
   interface ContextState {
     /** The input tokens estimated for the request sent upstream (before calibration), to learn from its answer. */
     contextEstimate?: number;
@@ -31,8 +40,10 @@ export function contextWindow(options: ContextWindowOptions = {}): Plugin {
   const settings = parsePluginOptions('context-window', contextWindowOptions, options);
   const enabled = settings.enabled !== false;
   let warm: (() => void) | undefined;
+  const api: ContextWindowApi = { of: () => Promise.resolve(undefined) };
   return {
     name: 'context-window',
+    api,
     apply({ hooks, backends, logger, status }) {
       if (!enabled) return;
       const windows = new WindowBook(backends, logger, {
@@ -46,6 +57,11 @@ export function contextWindow(options: ContextWindowOptions = {}): Plugin {
         if (active && typeof model === 'string') windows.warm(active, model);
       };
       const calibration = new Calibration();
+      api.of = async (name, model) => {
+        const backend = backends.get(name);
+        const served = model ?? backend?.describe().model;
+        return backend && typeof served === 'string' ? windows.of(backend, served) : backend ? windows.of(backend, '') : undefined;
+      };
 
       hooks.transform.tapPromise({ name: 'context-window', stage: 1000 }, async (exchange, ctx) => {
         const route = ctx.route;

@@ -10,6 +10,8 @@ export interface StatusReport {
   active: string;
   backends: Record<string, Record<string, string | number | boolean | undefined>>;
   health: Awaited<ReturnType<typeof checkHealth>>;
+  /** The active backend's context window (its default model), when known: `llm-proxy code` tells Claude Code. */
+  contextWindow?: { tokens: number; source: string };
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -21,10 +23,11 @@ const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 export function adminEndpoint(options: { version: string }): Plugin {
   return {
     name: 'admin-endpoint',
-    optionalDependencies: ['backend-health'],
+    optionalDependencies: ['backend-health', 'context-window'],
     apply(kernel) {
       const { router, backends, logger, status } = kernel;
       const monitor = kernel.findApi('backend-health');
+      const windows = kernel.findApi('context-window');
       router.use('/_llm-proxy', async (koa, next) => {
         if (!LOOPBACK.test(koa.req.socket.remoteAddress ?? '')) {
           throw new ProxyError('The admin API only answers loopback clients.', { code: 'admin_forbidden', type: 'permission_error' });
@@ -43,6 +46,8 @@ export function adminEndpoint(options: { version: string }): Plugin {
           backends: described,
           health: await checkHealth(backends, status, monitor),
         };
+        const window = await windows?.of(backends.active);
+        if (window) report.contextWindow = window;
         koa.body = report;
       });
       router.post('/_llm-proxy/switch', async (koa) => {

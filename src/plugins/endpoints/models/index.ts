@@ -1,20 +1,41 @@
 import type { ModelInfo } from '../../../anthropic/types.js';
 import { ProxyError } from '../../../errors.js';
 import type { BackendRegistry, Plugin } from '../../../kernel/types.js';
+import { isClaudeModel } from '../../../plugin-kit/model-mapping.js';
+import { PICKER_PREFIX } from '../../request/default-router/index.js';
+import { ServedModels } from '../../request/default-router/served-models.js';
 
 const CREATED = '2025-01-01T00:00:00Z';
 const info = (id: string, display: string): ModelInfo => ({ type: 'model', id, display_name: display, created_at: CREATED });
 
-/** Every name `/model` can use: `<backend>` (its default model) and `<backend>/<model>`. */
-export function listModelInfos(backends: BackendRegistry): ModelInfo[] {
+/**
+ * Every name `/model` can use, for each backend in config order: `anthropic/<backend>` (what
+ * Claude Code's picker shows from a gateway's list), `<backend>` (its default model),
+ * `<backend>/<model>` for its default model, then `<backend>/<model>` for each model its server
+ * lists (`served`, when the list could be had).
+ */
+export function listModelInfos(backends: BackendRegistry, served: ReadonlyMap<string, readonly string[]> = new Map()): ModelInfo[] {
   const out: ModelInfo[] = [];
   for (const name of backends.names()) {
     const backend = backends.get(name)!;
-    out.push(info(name, `${name} (${backend.type} backend, default model)`));
     const model = backend.describe().model;
-    if (typeof model === 'string') out.push(info(`${name}/${model}`, `${model} on ${name}`));
+    const named = typeof model === 'string' ? model : undefined;
+    out.push(info(`${PICKER_PREFIX}${name}`, `${name}${named ? ` · ${named}` : ''} (llm-proxy)`));
+    out.push(info(name, `${name} (${backend.type} backend, default model)`));
+    if (named) out.push(info(`${name}/${named}`, `${named} on ${name}`));
+    for (const other of served.get(name) ?? []) if (other !== named) out.push(info(`${name}/${other}`, `${other} on ${name}`));
   }
   return out;
+}
+
+/** An id the router takes that the list does not hold: `<backend>/<any model>`, or a Claude name (the active backend's). */
+function routedInfo(id: string, backends: BackendRegistry): ModelInfo | undefined {
+  const bare = id.startsWith(PICKER_PREFIX) && backends.get(id.slice(PICKER_PREFIX.length).split('/', 1)[0]!) ? id.slice(PICKER_PREFIX.length) : id;
+  const separator = bare.search(/[/,]/);
+  if (separator > 0 && backends.get(bare.slice(0, separator))) return info(id, `${bare.slice(separator + 1)} on ${bare.slice(0, separator)}`);
+  if (backends.get(bare)) return info(id, `${bare} (default model)`);
+  if (isClaudeModel(bare)) return info(id, `${bare}, answered by the active backend (${backends.active})`);
+  return undefined;
 }
 
 const DEFAULT_LIMIT = 20;
@@ -65,13 +86,16 @@ export function modelsEndpoint(): Plugin {
   return {
     name: 'models-endpoint',
     apply({ router, backends }) {
-      router.get('/v1/models', (koa) => {
-        koa.body = pageOf(listModelInfos(backends), koa.query);
+      const served = new ServedModels(backends);
+      // Each backend's own list, bounded in time (Claude Code waits 3 s for the whole answer).
+      const lists = async () => new Map((await served.all()).flatMap(({ backend, models }) => (models ? [[backend, models] as const] : [])));
+      router.get('/v1/models', async (koa) => {
+        koa.body = pageOf(listModelInfos(backends, await lists()), koa.query);
       });
-      router.get('/v1/models/*id', (koa) => {
+      router.get('/v1/models/*id', async (koa) => {
         const raw: unknown = koa.params.id;
         const id = Array.isArray(raw) ? raw.join('/') : String(raw);
-        const found = listModelInfos(backends).find((m) => m.id === id);
+        const found = listModelInfos(backends, await lists()).find((m) => m.id === id) ?? routedInfo(id, backends);
         if (!found) {
           throw new ProxyError(`No model "${id}". Use GET /v1/models to list them.`, { code: 'unknown_model', type: 'not_found_error' });
         }

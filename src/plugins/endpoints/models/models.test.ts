@@ -6,6 +6,8 @@ describe('models-endpoint: GET /v1/models', () => {
   let setup: ThreeBackends;
   beforeAll(async () => {
     setup = await startThreeBackends();
+    // Before the first list: the endpoint keeps each server's list for a minute.
+    setup.upstream.setModels(['qwen3-coder:30b', 'other-model', 'served-only-model']);
   });
   afterAll(async () => {
     await setup.close();
@@ -49,5 +51,37 @@ describe('models-endpoint: GET /v1/models', () => {
       expect(res.status, bad).toBe(400);
       expect(((await res.json()) as { error: { type: string } }).error.type, bad).toBe('invalid_request_error');
     }
+  });
+
+  it("lists anthropic/<backend> for Claude Code's /model picker, and the models each server lists; each id routes", async () => {
+    const { px, upstream } = setup;
+    const ids = ((await (await fetch(`${px.url}/v1/models?limit=1000`)).json()) as { data: Array<{ id: string; display_name: string }> }).data;
+    // Claude Code 2.1.197 keeps a gateway's models whose id matches /^(claude|anthropic)/i.
+    const picked = ids.filter((m) => /^(claude|anthropic)/i.test(m.id));
+    expect(picked.map((m) => m.id)).toEqual(['anthropic/gpu', 'anthropic/other', 'anthropic/canned']);
+    expect(picked[0]?.display_name).toBe('gpu · qwen3-coder:30b (llm-proxy)');
+    expect(ids.map((m) => m.id)).toContain('gpu/served-only-model');
+
+    const answer = await px.client.messages.create({ model: 'anthropic/canned', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+    expect(answer.content[0]).toMatchObject({ type: 'text', text: 'canned answer' });
+    const chat = upstream.chatRequests.length;
+    await px.client.messages.create({ model: 'anthropic/gpu/served-only-model', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+    expect(upstream.chatRequests[chat]?.body).toMatchObject({ model: 'served-only-model' });
+  });
+
+  it('GET /v1/models/{id} answers for every id the proxy routes, listed or not', async () => {
+    const { px } = setup;
+    const client = new Anthropic({ baseURL: px.url, apiKey: 'test-key' });
+    for (const [id, display] of [
+      ['anthropic/other', 'other · other-model (llm-proxy)'],
+      ['gpu/any-model-at-all', 'any-model-at-all on gpu'],
+      ['gpu,comma-model', 'comma-model on gpu'],
+      ['anthropic/gpu/picked', 'picked on gpu'],
+      ['claude-opus-4-5', 'claude-opus-4-5, answered by the active backend (gpu)'],
+    ] as const) {
+      const model = await client.models.retrieve(id);
+      expect(model, id).toMatchObject({ type: 'model', id, display_name: display });
+    }
+    await expect(client.models.retrieve('anthropic/nope')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
   });
 });
