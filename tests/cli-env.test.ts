@@ -223,6 +223,33 @@ describe('llm-proxy env', () => {
   });
 });
 
+describe("llm-proxy env and the active backend's context window", () => {
+  it('exports the window the running proxy knows, and a non-Claude model name under 100k; the opt-in to /model discovery swaps essential-traffic mode for its opt-outs', async () => {
+    const box = sandbox({ port: 'auto', backends: { main: { ...scripted('hi'), contextWindow: 32_768 } } });
+    await startProxy(box);
+    const result = await run(box, ['env']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(exportsOf(result.stdout)).toMatchObject({
+      CLAUDE_CODE_MAX_CONTEXT_TOKENS: '32768',
+      CLAUDE_CODE_AUTO_COMPACT_WINDOW: '32768',
+      ANTHROPIC_MODEL: 'anthropic/main',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    });
+    const discovering = await run(box, ['env'], { ...box.env, CLAUDE_CODE_ENABLE_GATEWAY_MODEL_DISCOVERY: '1' });
+    const exported = exportsOf(discovering.stdout);
+    expect(exported).toMatchObject({ DISABLE_TELEMETRY: '1', DISABLE_ERROR_REPORTING: '1', DISABLE_AUTOUPDATER: '1' });
+    expect(exported.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBeUndefined();
+  });
+
+  it('a window of 100k or more needs no model name', async () => {
+    const box = sandbox({ port: 'auto', backends: { main: { ...scripted('hi'), contextWindow: 131_072 } } });
+    await startProxy(box);
+    const exported = exportsOf((await run(box, ['env'])).stdout);
+    expect(exported).toMatchObject({ CLAUDE_CODE_MAX_CONTEXT_TOKENS: '131072', CLAUDE_CODE_AUTO_COMPACT_WINDOW: '131072' });
+    expect(exported.ANTHROPIC_MODEL).toBeUndefined();
+  });
+});
+
 describe.skipIf(claudeMissing)('llm-proxy env with the real Claude Code', () => {
   it("makes the system prompt the same for every conversation (no per-conversation billing line)", { timeout: 240_000 }, async () => {
     const upstream = await startFakeUpstream({ format: 'anthropic' });
