@@ -133,6 +133,24 @@ describe.skipIf(!fixturesPresent && !fixturesRequired)('context windows with Cla
   });
 });
 
+describe('the window of an Anthropic-format server, as the admin status names it', () => {
+  it.each([
+    ['vllm', 24_576, 'vLLM'],
+    ['llama.cpp', 16_384, 'llama.cpp /props n_ctx'],
+  ] as const)('%s', async (kind, window, source) => {
+    const server = await startFakeInferenceServer({ kind, contextWindow: window });
+    const px = await startProxy({ backend: 'gpu', backends: { gpu: { type: 'anthropic', url: server.url, model: server.model, server: kind } } });
+    try {
+      const status = (await (await fetch(`${px.url}/_llm-proxy/status`)).json()) as { contextWindow?: { tokens: number; source: string } };
+      expect(status.contextWindow?.tokens).toBe(window);
+      expect(status.contextWindow?.source).toContain(source === 'vLLM' ? 'max_model_len' : source);
+    } finally {
+      await px.close();
+      await server.close();
+    }
+  });
+});
+
 describe('Ollama: the window is the smaller of the model context_length and the num_ctx the proxy sends', () => {
   let ollama: FakeOllama;
   beforeAll(async () => {
