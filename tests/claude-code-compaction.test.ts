@@ -1,7 +1,7 @@
 // A long conversation on a backend with a small context window, with the real Claude Code CLI:
 // it must end in compaction, not in an error loop. The backend is a vLLM-like server (the proxy
 // reads its max_model_len; it counts tokens with Qwen3's real tokenizer and refuses what does not
-// fit, as vLLM does). Each turn is a `claude -p --continue` of the same session.
+// fit, as vLLM does). Each turn is a `claude -p --continue` of the same session, until it compacted and one turn after.
 //
 // What Claude Code 2.1.197 does (its code): with CLAUDE_CODE_AUTO_COMPACT_WINDOW set it compacts
 // ahead of time, near the window it knows (CLAUDE_CODE_MAX_CONTEXT_TOKENS, for a model name that
@@ -18,7 +18,8 @@ import { startFakeInferenceServer, type ChatBody, type FakeInferenceServer } fro
 import { startProxy, type TestProxy } from './support/proxy.js';
 
 const WINDOW = 65_536;
-const TURNS = 7;
+/** Turns go on until a compaction and one turn after it; by this many the conversation has outgrown the window twice. */
+const MAX_TURNS = 12;
 /** About 6,600 tokens a turn: the conversation outgrows the window after five or six. */
 const turn = (n: number) => `Turn ${n}. Answer only "ok". ` + `Note ${n}: the proxy checks each request against the window of the model it goes to before sending it. `.repeat(300);
 
@@ -38,16 +39,19 @@ describe('Claude Code on a small-window backend compacts instead of failing', ()
     await gpu?.close();
   });
 
-  /** Runs the turns in one session and returns what reached the backend and what the proxy refused. */
+  /** Runs turns of one session until it compacted (and one turn more); returns what reached the backend and what the proxy refused. */
   async function converse(env: Record<string, string>) {
     const home = mkdtempSync(join(tmpdir(), 'llm-proxy-compaction-'));
     const firstChat = gpu.requestsTo('/v1/chat/completions').length;
     const firstLog = px.logs.length;
-    for (let n = 1; n <= TURNS; n++) {
+    const sent = () => (gpu.requestsTo('/v1/chat/completions') as ChatBody[]).slice(firstChat);
+    let compactedAt: number | undefined;
+    for (let n = 1; n <= MAX_TURNS && (compactedAt === undefined || n <= compactedAt + 1); n++) {
       const run = await runClaude({ baseUrl: px.url, home, prompt: turn(n), env, extraArgs: n === 1 ? [] : ['--continue'], timeoutMs: 150_000 });
       expect(claudeResult(run), `turn ${n}`).toBe('ok');
+      if (compactedAt === undefined && sent().some(isSummaryRequest)) compactedAt = n;
     }
-    const chats = (gpu.requestsTo('/v1/chat/completions') as ChatBody[]).slice(firstChat);
+    const chats = sent();
     const refused = px.logs.slice(firstLog).filter((line) => line.includes('"error":"context_window_exceeded"'));
     return { sizes: chats.map((body) => gpu.promptTokens(body)), summaries: chats.filter(isSummaryRequest).length, refused: refused.length };
   }
