@@ -50,9 +50,20 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    res.flushHeaders();
+  };
+  // Events that arrive together (one upstream chunk makes several) leave in one write: the
+  // socket is corked from the first write until the current turn's work is done, never longer.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    res.uncork();
   };
   const write = async (chunk: string) => {
+    if (!corked && !res.destroyed) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     if (!res.write(chunk)) {
       await new Promise<void>((resolve) => {
         const done = () => {

@@ -168,15 +168,25 @@ export class UpstreamClient {
     async function* stream(): AsyncGenerator<Uint8Array> {
       ctx.phase = 'body';
       let finished = false;
+      let read = 0;
       try {
-        for await (const chunk of raw) yield chunk as Uint8Array;
+        // Not destroyed on an early return: a plain `for await` would, with an AbortError (and its stack) each time.
+        for await (const chunk of raw.iterator({ destroyOnReturn: false })) {
+          read += (chunk as Uint8Array).length;
+          yield chunk as Uint8Array;
+        }
         finished = true;
       } catch (error) {
         throw transportError(error, ctx);
       } finally {
         cleanup();
-        // A consumer that stops early must release the connection (destroying it aborts upstream).
-        if (!finished && !raw.destroyed) raw.destroy();
+        if (!finished && !raw.destroyed) {
+          // A consumer that stops early (an OpenAI stream's [DONE] arrives before its end) reads the
+          // rest, so the connection serves the next request; a gone caller, or a long remainder (a
+          // generation still running), ends it, which aborts the upstream.
+          if (signal?.aborted) raw.destroy();
+          else raw.dump({ limit: read + TRAILER_BYTES }).catch(() => undefined);
+        }
       }
     }
     const body = stream();
@@ -260,6 +270,9 @@ export class EncodedJson {
     return pieces;
   }
 }
+
+/** What an early-stopping consumer may leave unread and still keep the connection. */
+const TRAILER_BYTES = 16 * 1024;
 
 export const encodeJson = (value: unknown): EncodedJson => new EncodedJson(value);
 const PIECE_CHARS = 16 * 1024;

@@ -100,15 +100,11 @@ describe('the scope (for a semantic cache)', () => {
 });
 
 describe.skipIf(!fixturesPresent && !fixturesRequired)('on a real Claude Code request', () => {
-  it('is computed once per request, in well under a millisecond or two', () => {
+  // What it costs is measured in bench/perf.ts, not here.
+  it('is computed once per request, and the same for the same request', () => {
     const body = loadFixture('tool-turn2').body as MessagesRequest;
     const ctx = ctxFor(body);
     expect(cacheKeysOf(ctx)).toBe(cacheKeysOf(ctx));
-    for (let i = 0; i < 20; i++) computeCacheKeys(ctxFor(body));
-    const rounds = 200;
-    const started = performance.now();
-    for (let i = 0; i < rounds; i++) computeCacheKeys(ctxFor(body));
-    const perKey = (performance.now() - started) / rounds;
-    expect(perKey).toBeLessThan(5);
+    expect(computeCacheKeys(ctxFor(structuredClone(body))).key).toBe(cacheKeysOf(ctx).key);
   });
 });
