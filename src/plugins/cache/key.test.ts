@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../../anthropic/types.js';
 import type { ProxyContext } from '../../kernel/types.js';
