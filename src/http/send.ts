@@ -54,7 +54,9 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
   // Events that arrive together (one upstream chunk makes several) leave in one write: the
   // socket is corked from the first write until the current turn's work is done, never longer.
   let corked = false;
+  // Also before end(): Node 22 ends a corked chunked response without what the cork still holds.
   const uncork = () => {
+    if (!corked) return;
     corked = false;
     res.uncork();
   };
@@ -122,6 +124,7 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
     clearInterval(pinger);
     void iterator.return?.();
   }
+  uncork();
   if (started && !res.writableEnded) res.end();
   return summary;
 }
