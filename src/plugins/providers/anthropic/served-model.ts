@@ -3,6 +3,7 @@ import { ProxyError } from '../../../errors.js';
 import type { ServedModel } from '../../../kernel/types.js';
 import { encodeJson, type UpstreamClient } from '../../../upstream/http-client.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
+import { entryFor, isLlamaCpp, listedWindow, llamaCppWindow } from '../served-window.js';
 
 // What a server speaking the Messages API says of its models and counts: `/v1/models` (vLLM's
 // entries carry `max_model_len`; others `max_input_tokens`, `context_length` or
@@ -10,7 +11,6 @@ import { errorFromUpstream } from '../../../upstream/upstream-error.js';
 // `POST /v1/messages/count_tokens` where it has one (the API, vLLM, llama.cpp). A server
 // without it (404, 405) is not asked again.
 
-const WINDOW_FIELDS = ['max_model_len', 'context_window', 'context_length', 'max_input_tokens'] as const;
 const PROBE_TIMEOUT_MS = 5_000;
 const COUNT_TIMEOUT_MS = 10_000;
 /** The fields `count_tokens` takes; the rest of a Messages request (max_tokens, stream, metadata) it rejects. */
@@ -37,20 +37,7 @@ export class AnthropicServerInfo {
     if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.#backend, format: 'anthropic' });
     const body = await response.json<{ data?: unknown }>();
     const entries = Array.isArray(body.data) ? body.data.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null) : [];
-    const entry = entries.find((e) => e.id === model) ?? (entries.length === 1 ? entries[0] : undefined);
-    // llama.cpp lists the trained window (meta.n_ctx_train); what it serves per slot is in /props.
-    if (entries.some((e) => e.owned_by === 'llamacpp')) {
-      const props = await this.#client.request({ method: 'GET', path: '/props', signal, timeoutMs: PROBE_TIMEOUT_MS });
-      if (props.status < 400) {
-        const nCtx = (await props.json<{ default_generation_settings?: { n_ctx?: unknown } }>()).default_generation_settings?.n_ctx;
-        if (typeof nCtx === 'number' && Number.isInteger(nCtx) && nCtx > 0) return { contextWindow: nCtx, source: 'llama.cpp /props n_ctx' };
-      } else await props.text().catch(() => '');
-    }
-    for (const field of WINDOW_FIELDS) {
-      const value = entry?.[field];
-      if (typeof value === 'number' && Number.isInteger(value) && value > 0) return { contextWindow: value, source: `/v1/models ${field}` };
-    }
-    return {};
+    return (isLlamaCpp(entries) ? await llamaCppWindow(this.#client, signal) : undefined) ?? listedWindow(entryFor(entries, model));
   }
 
   /** The server's count, or undefined when it has no count_tokens. An error it answers with is the client's to see. */

@@ -3,6 +3,7 @@ import type { ServedModel } from '../../../kernel/types.js';
 import { toOpenAIRequest } from '../../../openai/request.js';
 import { encodeJson, type UpstreamClient } from '../../../upstream/http-client.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
+import { entryFor, isLlamaCpp, listedWindow, llamaCppWindow, type ModelEntry } from '../served-window.js';
 
 // What an OpenAI-compatible server says of itself beyond Chat Completions: its kind (from
 // `owned_by` in /v1/models), each model's window, and a tokenizer where it has one.
@@ -13,15 +14,6 @@ import { errorFromUpstream } from '../../../upstream/upstream-error.js';
 //   others:    /v1/models `context_length` / `context_window` where they say (OpenRouter, Groq)
 
 export type ServerKind = 'vllm' | 'sglang' | 'llama.cpp' | 'other';
-
-interface ModelEntry {
-  id?: unknown;
-  owned_by?: unknown;
-  max_model_len?: unknown;
-  context_length?: unknown;
-  context_window?: unknown;
-  meta?: unknown;
-}
 
 const PROBE_TIMEOUT_MS = 5_000;
 const COUNT_TIMEOUT_MS = 10_000;
@@ -41,22 +33,7 @@ export class OpenAIServerInfo {
   async modelInfo(model: string, signal?: AbortSignal): Promise<ServedModel> {
     const entries = await this.#models(signal);
     this.#kind = kindOf(entries);
-    const entry = entries.find((candidate) => candidate.id === model) ?? (entries.length === 1 ? entries[0] : undefined);
-    if (this.#kind === 'llama.cpp') {
-      const props = await this.#json<{ default_generation_settings?: { n_ctx?: unknown }; n_ctx?: unknown }>('GET', '/props', undefined, signal);
-      const nCtx = positive(props.default_generation_settings?.n_ctx) ?? positive(props.n_ctx);
-      if (nCtx) return { contextWindow: nCtx, source: 'llama.cpp /props n_ctx' };
-    }
-    const fields = [
-      ['max_model_len', entry?.max_model_len],
-      ['context_length', entry?.context_length],
-      ['context_window', entry?.context_window],
-    ] as const;
-    for (const [field, value] of fields) {
-      const window = positive(value);
-      if (window) return { contextWindow: window, source: `/v1/models ${field}` };
-    }
-    return {};
+    return (this.#kind === 'llama.cpp' ? await llamaCppWindow(this.#client, signal) : undefined) ?? listedWindow(entryFor(entries, model));
   }
 
   /** Exact input tokens where the server has a tokenizer for chat messages; undefined where it has none. */
@@ -68,12 +45,12 @@ export class OpenAIServerInfo {
     const chat = toOpenAIRequest(request, { model, stream: false });
     const conversation = { model, messages: chat.messages, ...(chat.tools ? { tools: chat.tools } : {}) };
     if (kind === 'vllm') {
-      const counted = await this.#json<{ count?: unknown }>('POST', '/tokenize', { ...conversation, add_generation_prompt: true }, signal);
+      const counted = await this.#post<{ count?: unknown }>('/tokenize', { ...conversation, add_generation_prompt: true }, signal);
       return positive(counted.count) ?? undefined;
     }
-    const templated = await this.#json<{ prompt?: unknown }>('POST', '/apply-template', conversation, signal);
+    const templated = await this.#post<{ prompt?: unknown }>('/apply-template', conversation, signal);
     if (typeof templated.prompt !== 'string') return undefined;
-    const tokens = await this.#json<{ tokens?: unknown }>('POST', '/tokenize', { content: templated.prompt, add_special: true }, signal);
+    const tokens = await this.#post<{ tokens?: unknown }>('/tokenize', { content: templated.prompt, add_special: true }, signal);
     return Array.isArray(tokens.tokens) ? tokens.tokens.length : undefined;
   }
 
@@ -84,14 +61,15 @@ export class OpenAIServerInfo {
     return Array.isArray(body.data) ? body.data.filter((entry): entry is ModelEntry => typeof entry === 'object' && entry !== null) : [];
   }
 
-  async #json<T>(method: 'GET' | 'POST', path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  async #post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
     const response = await this.#client.request({
-      method,
+      method: 'POST',
       path,
       fromOrigin: true,
-      ...(body === undefined ? {} : { json: encodeJson(body), headers: { 'content-type': 'application/json' } }),
+      json: encodeJson(body),
+      headers: { 'content-type': 'application/json' },
       signal,
-      timeoutMs: method === 'GET' ? PROBE_TIMEOUT_MS : COUNT_TIMEOUT_MS,
+      timeoutMs: COUNT_TIMEOUT_MS,
     });
     if (response.status >= 400) throw await errorFromUpstream(response, { backend: this.#backend, format: 'openai' });
     const parsed = await response.json<unknown>();
@@ -103,6 +81,5 @@ function kindOf(entries: readonly ModelEntry[]): ServerKind {
   const owner = entries.map((entry) => entry.owned_by).find((value) => typeof value === 'string');
   if (owner === 'vllm') return 'vllm';
   if (owner === 'sglang') return 'sglang';
-  if (owner === 'llamacpp' || entries.some((entry) => typeof entry.meta === 'object' && entry.meta !== null && 'n_ctx_train' in entry.meta)) return 'llama.cpp';
-  return 'other';
+  return isLlamaCpp(entries) ? 'llama.cpp' : 'other';
 }
