@@ -1,3 +1,4 @@
+import { derivedOnce } from '../json/raw-values.js';
 import type { MessagesRequest } from './types.js';
 
 // A token estimate without a tokenizer: one pass over the text, counting what byte-level BPE
@@ -80,6 +81,21 @@ export function estimateTextTokens(text: string): number {
   return tokens;
 }
 
+/** Estimated tokens of the text in a JSON value: its strings, and two for each key with its quotes and colon. */
+function valueTokens(value: unknown): number {
+  if (typeof value === 'string') return estimateTextTokens(value);
+  let tokens = 0;
+  if (Array.isArray(value)) for (const item of value) tokens += valueTokens(item);
+  else if (value && typeof value === 'object') {
+    for (const key in value) {
+      if (key === 'data' || key === 'cache_control' || key === 'signature') continue;
+      // The JSON of a tool's schema is sent as text.
+      tokens += 2 + valueTokens((value as Record<string, unknown>)[key]);
+    }
+  }
+  return tokens;
+}
+
 /** Each request object is estimated once, whoever asks (the context window check, the advisor, count_tokens). */
 const estimates = new WeakMap<object, number>();
 
@@ -91,22 +107,8 @@ const estimates = new WeakMap<object, number>();
 export function estimateInputTokens(request: MessagesRequest): number {
   const known = estimates.get(request);
   if (known !== undefined) return known;
-  let tokens = 0;
-  const add = (value: unknown): void => {
-    if (typeof value === 'string') tokens += estimateTextTokens(value);
-    else if (Array.isArray(value)) for (const item of value) add(item);
-    else if (value && typeof value === 'object') {
-      for (const key in value) {
-        if (key === 'data' || key === 'cache_control' || key === 'signature') continue;
-        // A key and its quotes and colon: the JSON of a tool's schema is sent as text.
-        tokens += 2;
-        add((value as Record<string, unknown>)[key]);
-      }
-    }
-  };
-  add(request.system);
-  add(request.messages);
-  add(request.tools);
+  const fixed = (value: unknown) => (typeof value === 'object' && value !== null ? derivedOnce(value, 'estimate.tokens', valueTokens) : valueTokens(value));
+  const tokens = fixed(request.system) + valueTokens(request.messages) + fixed(request.tools);
   // What a chat template wraps around each turn (role markers, separators) and the reply's start.
   const total = tokens + TEMPLATE_TOKENS_PER_MESSAGE * (request.messages.length + (request.system ? 1 : 0)) + TEMPLATE_TOKENS_PER_REQUEST;
   estimates.set(request, total);

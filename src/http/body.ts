@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
-import { nestsDeeperThan, oneByteText } from '../json/raw-json.js';
+import { oneByteText, scanJson } from '../json/raw-json.js';
+import { recogniseParsed } from '../json/raw-values.js';
 
 /**
  * Deepest nesting of objects and arrays a request body may have. Real tool schemas and messages
@@ -9,6 +10,9 @@ import { nestsDeeperThan, oneByteText } from '../json/raw-json.js';
  * translation) far from the stack's end.
  */
 export const MAX_JSON_DEPTH = 128;
+
+/** Members the same on every request of a session, whose derived forms are kept (see raw-values.ts). */
+const RECOGNISED: ReadonlySet<string> = new Set(['tools', 'system']);
 
 /** An answer sent before the body was read waits this long, at most, for the rest of it. */
 export const DISCARD_MAX_MS = 5_000;
@@ -28,7 +32,8 @@ export async function readJsonBody(req: IncomingMessage, limit: number, timing?:
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const raw = await readBounded(req, limit);
   if (timing) timing.receivedAt = performance.now();
-  if (nestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+  const scan = scanJson(raw, MAX_JSON_DEPTH, RECOGNISED);
+  if (scan.tooDeep) {
     throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }
   const text = oneByteText(raw);
@@ -43,7 +48,9 @@ export async function readJsonBody(req: IncomingMessage, limit: number, timing?:
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw invalidRequest('Request body must be a JSON object.', 'invalid_json');
   }
-  return parsed as Record<string, unknown>;
+  const body = parsed as Record<string, unknown>;
+  for (const [name, [start, end]] of scan.members) recogniseParsed(body[name], raw.subarray(start, end));
+  return body;
 }
 
 /**

@@ -1,31 +1,83 @@
-// JSON as bytes, before it is parsed: a nesting bound and a decoding that keeps big texts one-byte.
+// JSON as bytes, before it is parsed: a nesting bound, where the top-level members lie, and a
+// decoding that keeps big texts one-byte.
 import { isAscii } from 'node:buffer';
 
+/** What one pass over a JSON text found before it is parsed. */
+export interface JsonScan {
+  /** Objects and arrays nest deeper than the bound. */
+  tooDeep: boolean;
+  /** Byte ranges [start, end) of the values of the top-level members asked for (the last of a repeated name, as JSON.parse keeps). */
+  members: Map<string, [number, number]>;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
 /**
- * Whether the JSON text nests objects and arrays deeper than `max` (brackets inside strings do
- * not count). One pass over the bytes, jumping from quote to quote inside strings; UTF-8
- * continuation bytes never equal the ASCII bytes it looks for.
+ * One pass over the bytes: whether objects and arrays nest deeper than `max` (brackets inside
+ * strings do not count), and where the values of the top-level members named in `wanted` start
+ * and end. Jumps from quote to quote inside strings; UTF-8 continuation bytes never equal the
+ * ASCII bytes it looks for. A malformed text yields what it saw; JSON.parse names the error.
  */
-export function nestsDeeperThan(json: Buffer, max: number): boolean {
+export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> = NONE): JsonScan {
+  const members = new Map<string, [number, number]>();
   let depth = 0;
+  let expectKey = false;
+  let key: string | undefined;
+  let valueStart = -1;
   const length = json.length;
+  const close = (end: number) => {
+    if (key !== undefined && valueStart >= 0) members.set(key, [valueStart, end]);
+    key = undefined;
+    valueStart = -1;
+  };
   for (let i = 0; i < length; i++) {
     const byte = json[i];
-    if (byte === 0x22) {
-      // To the closing quote: one preceded by an even number of backslashes.
-      for (;;) {
-        i = json.indexOf(0x22, i + 1);
-        if (i < 0) return false; // unterminated: JSON.parse names the error
-        let backslashes = 0;
-        while (json[i - 1 - backslashes] === 0x5c) backslashes++;
-        if ((backslashes & 1) === 0) break;
+    if (byte === QUOTE) {
+      const start = i;
+      i = stringEnd(json, i);
+      if (i < 0) return { tooDeep: false, members };
+      if (depth === 1 && expectKey) {
+        expectKey = false;
+        key = i - start - 1 <= LONGEST_NAME ? json.toString('latin1', start + 1, i) : undefined;
+        if (key !== undefined && !wanted.has(key)) key = undefined;
+        const colon = json.indexOf(0x3a, i + 1);
+        if (colon < 0) return { tooDeep: false, members };
+        i = colon;
+        valueStart = colon + 1;
       }
     } else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > max) return true;
-    } else if (byte === 0x7d || byte === 0x5d) depth--;
+      if (++depth > max) return { tooDeep: true, members };
+      if (depth === 1) expectKey = byte === 0x7b;
+    } else if (byte === 0x7d || byte === 0x5d) {
+      if (depth === 1) close(i);
+      depth--;
+    } else if (byte === 0x2c && depth === 1) {
+      close(i);
+      expectKey = true;
+    }
   }
-  return false;
+  return { tooDeep: false, members };
 }
+
+const NONE: ReadonlySet<string> = new Set();
+/** Member names longer than this are never asked for. */
+const LONGEST_NAME = 64;
+
+/** Index of the quote that closes the string opened at `open`: one preceded by an even number of backslashes; -1 when unterminated. */
+function stringEnd(json: Buffer, open: number): number {
+  let i = open;
+  for (;;) {
+    i = json.indexOf(QUOTE, i + 1);
+    if (i < 0) return -1;
+    let backslashes = 0;
+    while (json[i - 1 - backslashes] === BACKSLASH) backslashes++;
+    if ((backslashes & 1) === 0) return i;
+  }
+}
+
+/** Whether the JSON text nests objects and arrays deeper than `max`. */
+export const nestsDeeperThan = (json: Buffer, max: number): boolean => scanJson(json, max).tooDeep;
 
 /**
  * The body as a one-byte string, non-ASCII characters written as `\uXXXX` escapes (outside a
@@ -36,29 +88,34 @@ export function nestsDeeperThan(json: Buffer, max: number): boolean {
  * non-ASCII character (JSON.parse then reports the error as usual).
  */
 export function oneByteText(raw: Buffer): string {
-  if (isAscii(raw)) return raw.toString('latin1');
+  const text = raw.toString('latin1');
+  if (isAscii(raw)) return text;
+  // Non-ASCII bytes come in runs, each a whole number of UTF-8 sequences when the text is valid.
   let out = '';
   let copied = 0;
-  for (let block = 0; block < raw.length; block += 512) {
-    const end = Math.min(raw.length, block + 512);
-    if (isAscii(raw.subarray(block, end))) continue;
-    for (let i = Math.max(block, copied); i < end; i++) {
-      if (raw[i]! < 0x80) continue;
-      const char = utf8At(raw, i);
-      if (char === undefined || raw[i - 1] === 0x5c) return raw.toString('utf8');
-      out += raw.toString('latin1', copied, i) + escapeCodePoint(char.codePoint);
-      i += char.length - 1;
-      copied = i + 1;
+  for (const run of text.matchAll(HIGH_RUNS)) {
+    const start = run.index;
+    const end = start + run[0].length;
+    if (raw[start - 1] === BACKSLASH) return raw.toString('utf8');
+    out += text.slice(copied, start);
+    for (let i = start; i < end; ) {
+      const char = utf8At(raw, i, end);
+      if (char === undefined) return raw.toString('utf8');
+      out += escapeCodePoint(char.codePoint);
+      i += char.length;
     }
+    copied = end;
   }
-  return out + raw.toString('latin1', copied);
+  return out + text.slice(copied);
 }
 
-/** The UTF-8 sequence starting at `i`, or undefined when it is not well-formed. */
-function utf8At(raw: Buffer, i: number): { codePoint: number; length: number } | undefined {
+const HIGH_RUNS = /[\x80-\xff]+/g;
+
+/** The UTF-8 sequence starting at `i` and ending by `limit`, or undefined when it is not well-formed. */
+function utf8At(raw: Buffer, i: number, limit: number): { codePoint: number; length: number } | undefined {
   const lead = raw[i]!;
   const length = lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
-  if (length === 0 || i + length > raw.length) return undefined;
+  if (length === 0 || i + length > limit) return undefined;
   let codePoint = lead & (0xff >> (length + 1));
   for (let k = 1; k < length; k++) {
     const next = raw[i + k]!;

@@ -22,6 +22,8 @@ import type {
   ChatToolChoice,
   ChatToolMessage,
 } from './types.js';
+import { withJson } from '../json/encoded.js';
+import { deepFreeze, derivedOnce } from '../json/raw-values.js';
 
 export interface ToOpenAIRequestOptions {
   /** The model name sent upstream. */
@@ -44,7 +46,8 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
     messages,
     max_tokens: opts.maxTokensCap === undefined ? req.max_tokens : Math.min(req.max_tokens, opts.maxTokensCap),
   };
-  const tools = convertTools(req.tools ?? []);
+  // The same on every request of a session: translated and serialised once per distinct value.
+  const tools = req.tools ? derivedOnce(req.tools, 'openai.tools', (list) => withJson(deepFreeze(convertTools(list)))) : [];
   // Backends reject tool_choice / parallel_tool_calls without tools.
   if (tools.length > 0) {
     out.tools = tools;

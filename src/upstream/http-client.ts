@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { Pool } from 'undici';
 import { ProxyError } from '../errors.js';
 import { transportError, type FailureContext } from './transport-error.js';
+import { jsonOf } from '../json/encoded.js';
 
 export { redactUrl } from '../secrets/redact-url.js';
 
@@ -296,10 +297,17 @@ export function jsonPieces(value: unknown): Buffer[] {
   };
   let first = true;
   for (const [key, member] of Object.entries(value)) {
-    const json = Array.isArray(member) ? undefined : (JSON.stringify(member) as string | undefined);
-    if (json === undefined && !Array.isArray(member)) continue; // undefined, functions and symbols are left out
+    const ready = jsonOf(member);
+    const json = ready || Array.isArray(member) ? undefined : (JSON.stringify(member) as string | undefined);
+    if (json === undefined && !ready && !Array.isArray(member)) continue; // undefined, functions and symbols are left out
     add(`${first ? '' : ','}${JSON.stringify(key)}:`);
     first = false;
+    if (ready) {
+      if (pending) pieces.push(Buffer.from(pending));
+      pending = '';
+      pieces.push(ready);
+      continue;
+    }
     if (json !== undefined) {
       add(json);
       continue;

@@ -107,3 +107,23 @@ describe.skipIf(!fixturesPresent && !fixturesRequired)('on a real Claude Code re
     expect(computeCacheKeys(ctxFor(structuredClone(body))).key).toBe(cacheKeysOf(ctx).key);
   });
 });
+
+describe('the key of a request whose tools and system prompt were recognised by their bytes', () => {
+  it('is the key of the same request parsed afresh, and differs when the tools do', async () => {
+    const { scanJson } = await import('../../json/raw-json.js');
+    const { recogniseParsed } = await import('../../json/raw-values.js');
+    const recognised = (text: string): MessagesRequest => {
+      const raw = Buffer.from(text);
+      const body = JSON.parse(text) as Record<string, unknown>;
+      for (const [name, [start, end]] of scanJson(raw, 128, new Set(['tools', 'system'])).members) recogniseParsed(body[name], raw.subarray(start, end));
+      return body as unknown as MessagesRequest;
+    };
+    const text = JSON.stringify(base);
+    const plain = keyOf(JSON.parse(text) as MessagesRequest);
+    expect(keyOf(recognised(text))).toBe(plain);
+    expect(keyOf(recognised(text))).toBe(plain);
+    const otherTools = text.replace('"command"', '"cmd"');
+    expect(keyOf(recognised(otherTools))).toBe(keyOf(JSON.parse(otherTools) as MessagesRequest));
+    expect(keyOf(recognised(otherTools))).not.toBe(plain);
+  });
+});

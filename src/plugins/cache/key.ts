@@ -1,4 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { derivedOnce } from '../../json/raw-values.js';
 import type { MessageParam, MessagesRequest } from '../../anthropic/types.js';
 import type { ProxyContext } from '../../kernel/types.js';
 
@@ -63,7 +64,7 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
   // The scope digest is the same text with a marker in place of the last user turn.
   const keyHash = createHash('sha256');
   const scopeHash = withScope && lastUser >= 0 ? createHash('sha256') : undefined;
-  const both = scopeHash ? [keyHash, scopeHash] : [keyHash];
+  const both: Sink[] = scopeHash ? [keyHash, scopeHash] : [keyHash];
   const writer = new CanonicalWriter(both);
   writer.raw('{"backend":');
   writer.value(ctx.route?.backend.name ?? null, false);
@@ -77,6 +78,10 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     const value = body[field];
     if (value === undefined) continue;
     writer.raw(`,"${field}":`);
+    if ((field === 'tools' || field === 'system') && typeof value === 'object') {
+      writer.bytes(derivedOnce(value, 'cache.canonical', canonicalBytes));
+      continue;
+    }
     if (field !== 'messages' || lastUser < 0) {
       writer.value(value, true);
       continue;
@@ -128,6 +133,23 @@ function isTextOnly(message: MessageParam): boolean {
   return typeof message.content === 'string' || message.content.every((block) => block.type === 'text');
 }
 
+/** Where canonical text goes: a hash, or a collector. */
+interface Sink {
+  update(data: string | Buffer): unknown;
+}
+
+/**
+ * The canonical text of a value the same on every request of a session (tools, system prompt),
+ * written once per distinct value (see raw-values.ts) and hashed from these bytes after that.
+ */
+function canonicalBytes(value: object): Buffer {
+  const pieces: Buffer[] = [];
+  const writer = new CanonicalWriter([{ update: (data: string | Buffer) => pieces.push(typeof data === 'string' ? Buffer.from(data) : data) }]);
+  writer.value(value, true);
+  writer.flush();
+  return Buffer.concat(pieces);
+}
+
 /**
  * Canonical JSON in one walk: object keys sorted, `undefined` dropped as JSON.stringify does,
  * and `cache_control` skipped outside user data (tool inputs and schemas). Written into hashes
@@ -135,14 +157,14 @@ function isTextOnly(message: MessageParam): boolean {
  */
 class CanonicalWriter {
   #out = '';
-  #sinks: readonly Hash[];
+  #sinks: readonly Sink[];
 
-  constructor(sinks: readonly Hash[]) {
+  constructor(sinks: readonly Sink[]) {
     this.#sinks = sinks;
   }
 
   /** Flushes what was written so far, then writes into `sinks`. */
-  into(sinks: readonly Hash[]): void {
+  into(sinks: readonly Sink[]): void {
     this.flush();
     this.#sinks = sinks;
   }
@@ -154,6 +176,12 @@ class CanonicalWriter {
 
   raw(text: string): void {
     this.#out += text;
+  }
+
+  /** Canonical text already written, as UTF-8 (what `update(text)` hashes). */
+  bytes(utf8: Buffer): void {
+    this.flush();
+    for (const sink of this.#sinks) sink.update(utf8);
   }
 
   value(value: unknown, strip: boolean): void {

@@ -1,0 +1,57 @@
+// Values of a request body recognised across requests by their bytes. Claude Code sends the same
+// 24 tools (~60 KB) and system prompt on every request of a session: what is derived from them
+// (their translation, its JSON, their cache-key digest) is worked out once per distinct value and
+// kept here, keyed by the bytes they were parsed from.
+import { LRUCache } from 'lru-cache';
+
+/** One distinct value's bytes and what was derived from it. */
+interface RawValue {
+  readonly derived: Map<string, unknown>;
+}
+
+/** Distinct values kept: a few sessions' tool sets and system prompts (each ~60 KB with its derivations ~250 KB). */
+const DISTINCT = 16;
+
+// Keyed by the bytes as a latin1 string: one copy, and V8 compares long keys by content (it
+// hashes a string over 16 K characters by its length only, so the lookup costs a memcmp).
+const byBytes = new LRUCache<string, RawValue>({ max: DISTINCT });
+const byObject = new WeakMap<object, RawValue>();
+
+/**
+ * Marks `value`, just parsed from `bytes`, as that distinct value. Only the parser calls this,
+ * before any plugin sees the value: a value changed afterwards is a different object (plugins
+ * copy what they change), which is then unknown here and derived afresh.
+ */
+export function recogniseParsed(value: unknown, bytes: Buffer): void {
+  if (typeof value !== 'object' || value === null) return;
+  const key = bytes.toString('latin1');
+  let known = byBytes.get(key);
+  if (!known) {
+    known = { derived: new Map() };
+    byBytes.set(key, known);
+  }
+  byObject.set(value, known);
+}
+
+/**
+ * What `derive(value)` gives, worked out once per distinct value parsed from a request body
+ * (`slot` names the derivation); for any other value, derived each time. The result is shared
+ * between requests: it must never be changed.
+ */
+export function derivedOnce<V extends object, T>(value: V, slot: string, derive: (value: V) => T): T {
+  const known = byObject.get(value);
+  if (!known) return derive(value);
+  if (known.derived.has(slot)) return known.derived.get(slot) as T;
+  const result = derive(value);
+  known.derived.set(slot, result);
+  return result;
+}
+
+/** Freezes `value` and everything in it: a derived value shared between requests stays as it was made. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

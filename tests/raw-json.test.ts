@@ -1,0 +1,97 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { oneByteText, scanJson } from '../src/json/raw-json.js';
+import { derivedOnce, recogniseParsed } from '../src/json/raw-values.js';
+import { jsonOf } from '../src/json/encoded.js';
+import { toOpenAIRequest } from '../src/openai/request.js';
+import { jsonPieces } from '../src/upstream/http-client.js';
+import type { MessagesRequest } from '../src/anthropic/types.js';
+
+const fixture = readFileSync(new URL('../../shared/fixtures/claude-code/pong-turn1.json', import.meta.url));
+const wanted = new Set(['tools', 'system', 'a"b']);
+
+/** The bytes of each recognised member, parsed, equal the member JSON.parse gives. */
+function spansMatchParse(text: string): void {
+  const raw = Buffer.from(text);
+  const scan = scanJson(raw, 128, wanted);
+  const parsed = JSON.parse(text) as Record<string, unknown>;
+  for (const name of wanted) {
+    const span = scan.members.get(name);
+    if (parsed[name] === undefined) expect(span).toBeUndefined();
+    else expect(JSON.parse(raw.subarray(span![0], span![1]).toString())).toEqual(parsed[name]);
+  }
+}
+
+describe('scanJson', () => {
+  it("finds the top-level members of Claude Code's request", () => {
+    spansMatchParse(fixture.toString());
+  });
+
+  it('is not misled by brackets, quotes, commas and member names inside strings or nested objects', () => {
+    spansMatchParse('{"x":"{\\"tools\\":[1],","nested":{"tools":[2],"system":"no"},"tools":[{"a":"],}"}] , "system" : "s\\\\" }');
+    spansMatchParse('{ "system":[{"type":"text","text":"a, b } c"}],"tools":[],"k":{"l":[{"m":"\\""}]}}');
+  });
+
+  it('keeps the last of a repeated member, as JSON.parse does', () => {
+    spansMatchParse('{"tools":[1],"tools":[{"name":"second"}]}');
+  });
+
+  it('bounds nesting and leaves malformed text to JSON.parse', () => {
+    expect(scanJson(Buffer.from('['.repeat(129) + ']'.repeat(129)), 128).tooDeep).toBe(true);
+    expect(scanJson(Buffer.from('{"a":' + '['.repeat(127) + ']'.repeat(127) + '}'), 128).tooDeep).toBe(false);
+    expect(scanJson(Buffer.from('{"tools":"unterminated'), 128, wanted).members.size).toBe(0);
+    expect(scanJson(Buffer.from('[{"tools":[1]}]'), 128, wanted).members.size).toBe(0);
+  });
+});
+
+describe('oneByteText', () => {
+  it('parses to the same value as the UTF-8 text, as a one-byte string', () => {
+    for (const text of [fixture.toString(), '{"a":"— → ü 日本 😀","b":["é"]}', '{"plain":"ascii only"}']) {
+      const raw = Buffer.from(text);
+      const out = oneByteText(raw);
+      expect(JSON.parse(out)).toEqual(JSON.parse(text));
+      expect(/[^\x00-\x7f]/.test(out)).toBe(false);
+    }
+  });
+
+  it('falls back to plain decoding for invalid UTF-8 and a backslash before a non-ASCII character', () => {
+    const invalid = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3]), Buffer.from('"}')]);
+    expect(oneByteText(invalid)).toBe(invalid.toString('utf8'));
+    const escaped = Buffer.from('{"a":"\\é"}');
+    expect(oneByteText(escaped)).toBe(escaped.toString('utf8'));
+  });
+});
+
+describe('values recognised by their bytes', () => {
+  const parse = (text: string): MessagesRequest => {
+    const raw = Buffer.from(text);
+    const body = JSON.parse(text) as MessagesRequest;
+    const span = scanJson(raw, 128, wanted).members.get('tools')!;
+    recogniseParsed(body.tools, raw.subarray(span[0], span[1]));
+    return body;
+  };
+
+  it('derives once per distinct value, and afresh for a value a plugin built', () => {
+    const first = parse(fixture.toString());
+    const second = parse(fixture.toString());
+    let runs = 0;
+    const count = (tools: object) => ({ tools, run: ++runs });
+    const a = derivedOnce(first.tools!, 'test.count', count);
+    expect(derivedOnce(second.tools!, 'test.count', count)).toBe(a);
+    expect(runs).toBe(1);
+    derivedOnce([...second.tools!], 'test.count', count);
+    expect(runs).toBe(2);
+    const other = parse(fixture.toString().replace(/"name": *"Bash"/, '"name": "Shell"'));
+    expect(derivedOnce(other.tools!, 'test.count', count)).not.toBe(a);
+  });
+
+  it("sends the translated tools' recorded JSON, byte for byte what JSON.stringify writes", () => {
+    const request = parse(fixture.toString());
+    const chat = toOpenAIRequest(request, { model: 'm', stream: true });
+    expect(jsonOf(chat.tools)).toBeDefined();
+    expect(Object.isFrozen(chat.tools![0]!.function.parameters)).toBe(true);
+    expect(Buffer.concat(jsonPieces(chat)).toString()).toBe(JSON.stringify(chat));
+    const again = toOpenAIRequest(parse(fixture.toString()), { model: 'm', stream: true });
+    expect(again.tools).toBe(chat.tools);
+  });
+});
