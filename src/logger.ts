@@ -102,9 +102,16 @@ function scrubbed(fields: LogFields, scrub: SecretScrubber): LogFields {
 
 type Level = Exclude<LogLevel, 'silent'>;
 
-function facade(pinoLogger: PinoLogger, scrubber: () => SecretScrubber): Logger {
+/**
+ * A child logger is made on its first line: every request gets one bound to its id, and most
+ * write nothing below the access log's level.
+ */
+function facade(parent: PinoLogger, scrubber: () => SecretScrubber, bound?: LogFields): Logger {
+  let made: PinoLogger | undefined = bound ? undefined : parent;
+  const logger = () => (made ??= parent.child(scrubbed(bound!, scrubber())));
   const write = (level: Level, message: string, fields?: LogFields) => {
-    if (!pinoLogger.isLevelEnabled(level)) return;
+    if (!parent.isLevelEnabled(level)) return;
+    const pinoLogger = logger();
     const scrub = scrubber();
     if (fields) pinoLogger[level](scrubbed(fields, scrub), scrub.text(message));
     else pinoLogger[level](scrub.text(message));
@@ -114,6 +121,6 @@ function facade(pinoLogger: PinoLogger, scrubber: () => SecretScrubber): Logger 
     info: (message, fields) => write('info', message, fields),
     warn: (message, fields) => write('warn', message, fields),
     error: (message, fields) => write('error', message, fields),
-    child: (fields) => facade(pinoLogger.child(scrubbed(fields, scrubber())), scrubber),
+    child: (fields) => facade(logger(), scrubber, fields),
   };
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../random-id.js';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { Backends } from '../backends/registry.js';
@@ -26,7 +26,7 @@ export interface KernelOptions {
   configFile?: string;
 }
 
-export const newRequestId = (): string => `req_${randomBytes(12).toString('base64url')}`;
+export const newRequestId = (): string => `req_${randomId(12, 'base64url')}`;
 
 /** The Koa app, the hooks and the plugins: context, hook sequence, response, error mapping. */
 export class Kernel {

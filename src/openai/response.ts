@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../random-id.js';
 import type { Message, ResponseContentBlock, StopReason, Usage } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
 import { upstreamErrorPayload } from './error-payload.js';
@@ -138,5 +138,5 @@ function estimateOutputTokens(content: ResponseContentBlock[]): number {
 }
 
 export function newId(prefix: string): string {
-  return prefix + randomBytes(12).toString('hex');
+  return prefix + randomId(12, 'hex');
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../random-id.js';
 import type { Message, Usage } from '../../anthropic/types.js';
 import { isRecord } from '../../config/is-record.js';
 import type { CacheHit } from '../../kernel/types.js';
@@ -45,6 +45,6 @@ export const ageSeconds = (answer: CachedAnswer, now = Date.now()): number => Ma
 
 /** A stored answer as the response to this request: its usage as first reported, a message id of its own. */
 export function toCacheHit(stored: Message, tier: string, status: CacheHit['status'], age: number): CacheHit {
-  const message: Message = { ...stored, id: `msg_${randomBytes(12).toString('base64url')}` };
+  const message: Message = { ...stored, id: `msg_${randomId(12, 'base64url')}` };
   return { status, tier, response: { kind: 'message', message }, ageSeconds: age };
 }

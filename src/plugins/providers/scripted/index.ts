@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomId } from '../../../random-id.js';
 import type { Message, MessagesRequest, ResponseContentBlock } from '../../../anthropic/types.js';
 import { scriptedOptions, type ScriptedOptions, type ScriptedResponse } from './options.js';
 import { ProxyError } from '../../../errors.js';
@@ -6,7 +6,7 @@ import type { Backend, BackendSpec, Plugin, ProviderResponse, UpstreamCall } fro
 import { estimateInputTokens } from '../../../anthropic/estimate-tokens.js';
 import { createModelResolver } from '../../../plugin-kit/model-mapping.js';
 
-const id = (prefix: string) => `${prefix}_${randomBytes(12).toString('base64url')}`;
+const id = (prefix: string) => `${prefix}_${randomId(12, 'base64url')}`;
 
 /**
  * A backend for users' own tests: answers from a list of canned responses in order (the
