@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { oneByteText, scanJson } from '../src/json/raw-json.js';
 import { derivedOnce, recogniseParsed } from '../src/json/raw-values.js';
@@ -93,5 +94,39 @@ describe('values recognised by their bytes', () => {
     expect(Buffer.concat(jsonPieces(chat)).toString()).toBe(JSON.stringify(chat));
     const again = toOpenAIRequest(parse(fixture.toString()), { model: 'm', stream: true });
     expect(again.tools).toBe(chat.tools);
+  });
+});
+
+describe('a body whose tools and system prompt were seen before', () => {
+  const read = async (text: string) => {
+    const { Readable } = await import('node:stream');
+    const { readJsonBody } = await import('../src/http/body.js');
+    const req = Object.assign(Readable.from([Buffer.from(text)]), { headers: {} });
+    return readJsonBody(req as unknown as IncomingMessage, 10_000_000);
+  };
+
+  it('gets the same value without parsing them again: its own arrays, the contents shared and frozen', async () => {
+    const text = fixture.toString().replace(/"max_tokens": *\d+/, '"max_tokens": 777');
+    const first = await read(text);
+    const second = await read(text);
+    expect(second).toEqual(JSON.parse(text));
+    expect(second.tools).not.toBe(first.tools);
+    expect((second.tools as object[])[0]).toBe((first.tools as object[])[0]);
+    expect(Object.isFrozen((second.tools as object[])[0])).toBe(true);
+    expect(Object.isFrozen(second.tools)).toBe(false);
+    expect(second.system).toEqual(JSON.parse(text).system);
+  });
+
+  it('names a syntax error as it does for a body seen for the first time', async () => {
+    const text = fixture.toString();
+    await read(text);
+    const broken = text.replace(/"max_tokens": *\d+/, '"max_tokens": 12x');
+    let expected = '';
+    try {
+      JSON.parse(oneByteText(Buffer.from(broken)));
+    } catch (error) {
+      expected = (error as Error).message;
+    }
+    await expect(read(broken)).rejects.toThrow(`Request body is not valid JSON: ${expected}`);
   });
 });

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
 import { oneByteText, scanJson } from '../json/raw-json.js';
-import { recogniseParsed } from '../json/raw-values.js';
+import { adopt, instance, recognise } from '../json/raw-values.js';
 
 /**
  * Deepest nesting of objects and arrays a request body may have. Real tool schemas and messages
@@ -36,21 +36,65 @@ export async function readJsonBody(req: IncomingMessage, limit: number, timing?:
   if (scan.tooDeep) {
     throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }
-  const text = oneByteText(raw);
+  // Members seen before (a session's tools and system prompt) are not parsed again: their
+  // bytes are written as `null` in the text parsed and their kept value is put in its place.
+  const members = [...scan.members]
+    .filter(([, [start, end]]) => isContainer(raw, start, end))
+    .map(([name, [start, end]]) => ({ name, start, end, known: recognise(raw.subarray(start, end)) }))
+    .sort((a, b) => a.start - b.start);
+  const skipped = members.filter((member) => member.known.value !== undefined);
+  const text = skipped.length === 0 ? oneByteText(raw) : textWithout(raw, skipped);
   // A regex, not trim(): trimming copies the whole ~80 KB text.
   if (!/\S/.test(text)) throw invalidRequest('Request body is empty; expected a JSON object.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw invalidRequest(`Request body is not valid JSON: ${(error as Error).message}`, 'invalid_json');
+    // Named as for the whole text (its positions), which is what the client sent.
+    const reported = skipped.length === 0 ? (error as Error) : (parseError(oneByteText(raw)) ?? (error as Error));
+    throw invalidRequest(`Request body is not valid JSON: ${reported.message}`, 'invalid_json');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw invalidRequest('Request body must be a JSON object.', 'invalid_json');
   }
   const body = parsed as Record<string, unknown>;
-  for (const [name, [start, end]] of scan.members) recogniseParsed(body[name], raw.subarray(start, end));
+  for (const { name, known } of members) {
+    const kept = skipped.length > 0 && body[name] === null ? instance(known) : undefined;
+    if (kept) body[name] = kept;
+    else adopt(known, body[name]);
+  }
   return body;
+}
+
+/** Whether the value between `start` and `end` is an object or an array (the only values kept by their bytes). */
+function isContainer(raw: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = raw[i];
+    if (byte === 0x7b || byte === 0x5b) return true;
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  }
+  return false;
+}
+
+/** The body's one-byte text with the given member values (in order) written as `null`. */
+function textWithout(raw: Buffer, spans: ReadonlyArray<{ start: number; end: number }>): string {
+  let text = '';
+  let from = 0;
+  for (const { start, end } of spans) {
+    text += oneByteText(raw.subarray(from, start)) + 'null';
+    from = end;
+  }
+  return text + oneByteText(raw.subarray(from));
+}
+
+/** The error JSON.parse gives for `text`, if any. */
+function parseError(text: string): Error | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 /**

@@ -4,8 +4,9 @@
 // kept here, keyed by the bytes they were parsed from.
 import { LRUCache } from 'lru-cache';
 
-/** One distinct value's bytes and what was derived from it. */
-interface RawValue {
+/** One distinct value: the value parsed from its bytes (frozen, shared by every request that sends them) and what was derived from it. */
+export interface RawValue {
+  value: object | undefined;
   readonly derived: Map<string, unknown>;
 }
 
@@ -18,19 +19,48 @@ const byBytes = new LRUCache<string, RawValue>({ max: DISTINCT });
 const byObject = new WeakMap<object, RawValue>();
 
 /**
- * Marks `value`, just parsed from `bytes`, as that distinct value. Only the parser calls this,
- * before any plugin sees the value: a value changed afterwards is a different object (plugins
- * copy what they change), which is then unknown here and derived afresh.
+ * The distinct value these bytes (an object or array in a request body) stand for: with its
+ * parsed value when they were seen before, so the parser can skip them. Only the parser calls
+ * this and `adopt`, before any plugin sees the value: a value changed afterwards is a different
+ * object (plugins copy what they change), which is then unknown here and derived afresh.
  */
-export function recogniseParsed(value: unknown, bytes: Buffer): void {
-  if (typeof value !== 'object' || value === null) return;
+export function recognise(bytes: Buffer): RawValue {
   const key = bytes.toString('latin1');
   let known = byBytes.get(key);
   if (!known) {
-    known = { derived: new Map() };
+    known = { value: undefined, derived: new Map() };
     byBytes.set(key, known);
   }
+  return known;
+}
+
+/**
+ * Makes `value`, just parsed from the bytes `known` was recognised by, that distinct value's.
+ * What is kept is a copy of the outer array or object with the (frozen) contents shared: the
+ * request's own container stays its own, and is let go with the request.
+ */
+export function adopt(known: RawValue, value: unknown): void {
+  if (typeof value !== 'object' || value === null) return;
+  if (!known.value) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    known.value = Object.freeze(shallowCopy(value));
+  }
   byObject.set(value, known);
+}
+
+/** The kept value of `known` for one request: its own outer container, the contents shared and frozen. */
+export function instance(known: RawValue): object | undefined {
+  if (!known.value) return undefined;
+  const value = shallowCopy(known.value);
+  byObject.set(value, known);
+  return value;
+}
+
+const shallowCopy = (value: object): object => (Array.isArray(value) ? [...(value as unknown[])] : { ...value });
+
+/** `recognise` and `adopt` in one: `value` was parsed from `bytes`. */
+export function recogniseParsed(value: unknown, bytes: Buffer): void {
+  adopt(recognise(bytes), value);
 }
 
 /**
