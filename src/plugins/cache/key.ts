@@ -3,7 +3,11 @@ import { derivedOnce } from '../../json/raw-values.js';
 import type { MessageParam, MessagesRequest } from '../../anthropic/types.js';
 import type { ProxyContext } from '../../kernel/types.js';
 
-/** Namespace and format version of every cache key; bump the version when the key or the stored format changes. */
+/**
+ * Namespace and format version of every cache key; bump the version when the stored format
+ * changes, or when a key could come to name a different request (a key merely computed another
+ * way for the same request only makes old entries unreachable).
+ */
 export const CACHE_NAMESPACE = 'llmp:v1:';
 
 export interface CacheKeys {
@@ -79,7 +83,8 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     if (value === undefined) continue;
     writer.raw(`,"${field}":`);
     if ((field === 'tools' || field === 'system') && typeof value === 'object') {
-      writer.bytes(derivedOnce(value, 'cache.canonical', canonicalBytes));
+      // The digest of its canonical text, after `#`: no JSON value is written so.
+      writer.raw(`#${derivedOnce(value, 'cache.digest', canonicalDigest)}`);
       continue;
     }
     if (field !== 'messages' || lastUser < 0) {
@@ -133,21 +138,22 @@ function isTextOnly(message: MessageParam): boolean {
   return typeof message.content === 'string' || message.content.every((block) => block.type === 'text');
 }
 
-/** Where canonical text goes: a hash, or a collector. */
+/** Where canonical text goes. */
 interface Sink {
-  update(data: string | Buffer): unknown;
+  update(data: string): unknown;
 }
 
 /**
- * The canonical text of a value the same on every request of a session (tools, system prompt),
- * written once per distinct value (see raw-values.ts) and hashed from these bytes after that.
+ * SHA-256 of the canonical text of a value the same on every request of a session (tools, system
+ * prompt), worked out once per distinct value (see raw-values.ts): the key hashes this digest in
+ * its place, so a hit does not hash the ~60 KB of tools again.
  */
-function canonicalBytes(value: object): Buffer {
-  const pieces: Buffer[] = [];
-  const writer = new CanonicalWriter([{ update: (data: string | Buffer) => pieces.push(typeof data === 'string' ? Buffer.from(data) : data) }]);
+function canonicalDigest(value: object): string {
+  const hash = createHash('sha256');
+  const writer = new CanonicalWriter([hash]);
   writer.value(value, true);
   writer.flush();
-  return Buffer.concat(pieces);
+  return hash.digest('hex');
 }
 
 /**
@@ -176,12 +182,6 @@ class CanonicalWriter {
 
   raw(text: string): void {
     this.#out += text;
-  }
-
-  /** Canonical text already written, as UTF-8 (what `update(text)` hashes). */
-  bytes(utf8: Buffer): void {
-    this.flush();
-    for (const sink of this.#sinks) sink.update(utf8);
   }
 
   value(value: unknown, strip: boolean): void {
