@@ -131,7 +131,7 @@ interface Result {
   count: number;
   rounds: number;
   direct: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range> };
-  proxy: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range>; cpuMsPerRequest: ReturnType<typeof range> };
+  proxy: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range>; cpuMsPerRequest: ReturnType<typeof range>; systemCpuMsPerRequest: ReturnType<typeof range> };
   /** Proxy throughput as a share of direct, and what the proxy adds, from the per-round medians. */
   throughputShare: number;
   addedP50Ms: number;
@@ -161,7 +161,7 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
   await batch(directTarget, Math.min(scenario.count, 50), scenario.concurrency);
   await batch(proxyTarget, Math.min(scenario.count, 50), scenario.concurrency);
 
-  const rounds = { direct: [] as Array<{ rps: number; p50: number; p99: number; fb: number }>, proxy: [] as Array<{ rps: number; p50: number; p99: number; fb: number; cpu: number }> };
+  const rounds = { direct: [] as Array<{ rps: number; p50: number; p99: number; fb: number }>, proxy: [] as Array<{ rps: number; p50: number; p99: number; fb: number; cpu: number; system: number }> };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['direct', 'proxy'] as const) : (['proxy', 'direct'] as const);
     for (const which of order) {
@@ -173,7 +173,8 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
       else {
         const after = await proxy.stats();
         const cpu = (after.cpu.user + after.cpu.system - before!.cpu.user - before!.cpu.system) / 1000 / scenario.count;
-        rounds.proxy.push({ ...summary, cpu });
+        const system = (after.cpu.system - before!.cpu.system) / 1000 / scenario.count;
+        rounds.proxy.push({ ...summary, cpu, system });
       }
     }
   }
@@ -182,7 +183,7 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
   await proxy.close();
   const of = <K extends 'rps' | 'p50' | 'p99' | 'fb'>(list: Array<Record<K, number>>, key: K) => range(list.map((r) => r[key]));
   const direct = { rps: of(rounds.direct, 'rps'), p50: of(rounds.direct, 'p50'), p99: of(rounds.direct, 'p99'), firstByteP50: of(rounds.direct, 'fb') };
-  const proxied = { rps: of(rounds.proxy, 'rps'), p50: of(rounds.proxy, 'p50'), p99: of(rounds.proxy, 'p99'), firstByteP50: of(rounds.proxy, 'fb'), cpuMsPerRequest: range(rounds.proxy.map((r) => r.cpu)) };
+  const proxied = { rps: of(rounds.proxy, 'rps'), p50: of(rounds.proxy, 'p50'), p99: of(rounds.proxy, 'p99'), firstByteP50: of(rounds.proxy, 'fb'), cpuMsPerRequest: range(rounds.proxy.map((r) => r.cpu)), systemCpuMsPerRequest: range(rounds.proxy.map((r) => r.system)) };
   return {
     name: scenario.name,
     bodyKB: Math.round(Buffer.byteLength(scenario.body) / 1024),
@@ -253,7 +254,7 @@ for (const scenario of scenarios) {
   const result = await run(scenario, upstream);
   results.push(result);
   console.log(
-    `${result.name.padEnd(28)} ${String(result.bodyKB).padStart(5)} KB  proxy CPU ${result.proxy.cpuMsPerRequest.median.toFixed(3)} ms/req` +
+    `${result.name.padEnd(28)} ${String(result.bodyKB).padStart(5)} KB  proxy CPU ${result.proxy.cpuMsPerRequest.median.toFixed(3)} ms/req (kernel ${result.proxy.systemCpuMsPerRequest.median.toFixed(3)})` +
       `  throughput ${(result.throughputShare * 100).toFixed(0)} % of direct  added p50 ${result.addedP50Ms.toFixed(2)} p99 ${result.addedP99Ms.toFixed(2)} ms  first byte +${result.addedFirstByteP50Ms.toFixed(2)} ms`,
   );
 }

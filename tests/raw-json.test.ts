@@ -105,7 +105,7 @@ describe('a body whose tools and system prompt were seen before', () => {
     return readJsonBody(req as unknown as IncomingMessage, 10_000_000);
   };
 
-  it('gets the same value without parsing them again: its own arrays, the contents shared and frozen', async () => {
+  it('gets the same value without parsing them again: its own arrays, the contents shared, all frozen', async () => {
     const text = fixture.toString().replace(/"max_tokens": *\d+/, '"max_tokens": 777');
     const first = await read(text);
     const second = await read(text);
@@ -113,8 +113,28 @@ describe('a body whose tools and system prompt were seen before', () => {
     expect(second.tools).not.toBe(first.tools);
     expect((second.tools as object[])[0]).toBe((first.tools as object[])[0]);
     expect(Object.isFrozen((second.tools as object[])[0])).toBe(true);
-    expect(Object.isFrozen(second.tools)).toBe(false);
+    expect(Object.isFrozen(second.tools)).toBe(true);
     expect(second.system).toEqual(JSON.parse(text).system);
+  });
+
+  it("recognises a session's earlier turns one by one, and parses only the new one", async () => {
+    const base = JSON.parse(fixture.toString()) as MessagesRequest;
+    const turn = (n: number) => ({ role: n % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `turn ${n} — é` }] });
+    const session = (turns: number) => JSON.stringify({ ...base, messages: Array.from({ length: turns }, (_, n) => turn(n)) });
+    const earlier = await read(session(3));
+    const later = await read(session(4));
+    expect(later).toEqual(JSON.parse(session(4)));
+    const [a, b] = [earlier.messages as object[], later.messages as object[]];
+    expect(b[0]).not.toBe(a[0]);
+    expect(b[0]).toEqual(a[0]);
+    expect((b[0] as { content: object }).content).toBe((a[0] as { content: object }).content);
+    expect(Object.isFrozen(b[3])).toBe(true);
+    expect(Object.isFrozen(b)).toBe(false);
+    // Whitespace, an empty list and a repeated member parse as JSON.parse says.
+    for (const text of ['{"messages":[ ],"x":1}', '{"messages": [ {"role":"user","content":"a"} , {"role":"user","content":"a"} ] }', '{"messages":[{"a":1}],"messages":[{"role":"user","content":"b"}]}']) {
+      expect(await read(text)).toEqual(JSON.parse(text));
+      expect(await read(text)).toEqual(JSON.parse(text));
+    }
   });
 
   it('names a syntax error as it does for a body seen for the first time', async () => {

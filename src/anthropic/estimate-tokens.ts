@@ -108,7 +108,8 @@ export function estimateInputTokens(request: MessagesRequest): number {
   const known = estimates.get(request);
   if (known !== undefined) return known;
   const fixed = (value: unknown) => (typeof value === 'object' && value !== null ? derivedOnce(value, 'estimate.tokens', valueTokens) : valueTokens(value));
-  const tokens = fixed(request.system) + valueTokens(request.messages) + fixed(request.tools);
+  let tokens = fixed(request.system) + fixed(request.tools);
+  for (const message of request.messages) tokens += fixed(message);
   // What a chat template wraps around each turn (role markers, separators) and the reply's start.
   const total = tokens + TEMPLATE_TOKENS_PER_MESSAGE * (request.messages.length + (request.system ? 1 : 0)) + TEMPLATE_TOKENS_PER_REQUEST;
   estimates.set(request, total);

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
-import { oneByteText, scanJson } from '../json/raw-json.js';
-import { adopt, instance, recognise } from '../json/raw-values.js';
+import { oneByteText, scanJson, type JsonScan } from '../json/raw-json.js';
+import { adopt, instance, recognise, type RawValue } from '../json/raw-values.js';
 
 /**
  * Deepest nesting of objects and arrays a request body may have. Real tool schemas and messages
@@ -13,6 +13,8 @@ export const MAX_JSON_DEPTH = 128;
 
 /** Members the same on every request of a session, whose derived forms are kept (see raw-values.ts). */
 const RECOGNISED: ReadonlySet<string> = new Set(['tools', 'system']);
+/** Arrays whose elements are recognised one by one: a session's earlier turns come again on every request. */
+const RECOGNISED_ELEMENTS: ReadonlySet<string> = new Set(['messages']);
 
 /** An answer sent before the body was read waits this long, at most, for the rest of it. */
 export const DISCARD_MAX_MS = 5_000;
@@ -32,17 +34,14 @@ export async function readJsonBody(req: IncomingMessage, limit: number, timing?:
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const raw = await readBounded(req, limit);
   if (timing) timing.receivedAt = performance.now();
-  const scan = scanJson(raw, MAX_JSON_DEPTH, RECOGNISED);
+  const scan = scanJson(raw, MAX_JSON_DEPTH, RECOGNISED, RECOGNISED_ELEMENTS);
   if (scan.tooDeep) {
     throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }
-  // Members seen before (a session's tools and system prompt) are not parsed again: their
-  // bytes are written as `null` in the text parsed and their kept value is put in its place.
-  const members = [...scan.members]
-    .filter(([, [start, end]]) => isContainer(raw, start, end))
-    .map(([name, [start, end]]) => ({ name, start, end, known: recognise(raw.subarray(start, end)) }))
-    .sort((a, b) => a.start - b.start);
-  const skipped = members.filter((member) => member.known.value !== undefined);
+  // Values seen before (a session's tools, system prompt and earlier turns) are not parsed again:
+  // their bytes are written as `null` in the text parsed and their kept value is put in place.
+  const places = placesOf(raw, scan);
+  const skipped = places.filter((place) => place.known.value !== undefined);
   const text = skipped.length === 0 ? oneByteText(raw) : textWithout(raw, skipped);
   // A regex, not trim(): trimming copies the whole ~80 KB text.
   if (!/\S/.test(text)) throw invalidRequest('Request body is empty; expected a JSON object.');
@@ -58,12 +57,38 @@ export async function readJsonBody(req: IncomingMessage, limit: number, timing?:
     throw invalidRequest('Request body must be a JSON object.', 'invalid_json');
   }
   const body = parsed as Record<string, unknown>;
-  for (const { name, known } of members) {
-    const kept = skipped.length > 0 && body[name] === null ? instance(known) : undefined;
-    if (kept) body[name] = kept;
-    else adopt(known, body[name]);
+  for (const place of places) {
+    const container = place.array === undefined ? body : body[place.array];
+    const slot = place.array === undefined ? place.name : place.index;
+    const here = (container as Record<string | number, unknown>)[slot];
+    const kept = place.known.value !== undefined && here === null ? instance(place.known) : undefined;
+    if (kept) (container as Record<string | number, unknown>)[slot] = kept;
+    else adopt(place.known, here);
   }
   return body;
+}
+
+/** A value in the body recognised by its bytes: a top-level member, or an element of a top-level array. */
+interface Place {
+  start: number;
+  end: number;
+  known: RawValue;
+  /** For a member, its name; for an element, the array's. */
+  name: string;
+  /** Set for an element: the array's name and the element's index. */
+  array?: string;
+  index: number;
+}
+
+/** The objects and arrays recognised by their bytes, in the order they lie in the body. */
+function placesOf(raw: Buffer, scan: JsonScan): Place[] {
+  const places: Place[] = [];
+  const add = (start: number, end: number, name: string, array?: string, index = 0) => {
+    if (isContainer(raw, start, end)) places.push({ start, end, name, index, known: recognise(raw.subarray(start, end)), ...(array === undefined ? {} : { array }) });
+  };
+  for (const [name, [start, end]] of scan.members) add(start, end, name);
+  for (const [name, items] of scan.elements) items.forEach(([start, end], index) => add(start, end, name, name, index));
+  return places.sort((a, b) => a.start - b.start);
 }
 
 /** Whether the value between `start` and `end` is an object or an array (the only values kept by their bytes). */

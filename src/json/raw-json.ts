@@ -8,6 +8,8 @@ export interface JsonScan {
   tooDeep: boolean;
   /** Byte ranges [start, end) of the values of the top-level members asked for (the last of a repeated name, as JSON.parse keeps). */
   members: Map<string, [number, number]>;
+  /** Byte ranges of the elements of the top-level arrays asked for (whitespace around them included). */
+  elements: Map<string, Array<[number, number]>>;
 }
 
 const QUOTE = 0x22;
@@ -15,19 +17,25 @@ const BACKSLASH = 0x5c;
 
 /**
  * One pass over the bytes: whether objects and arrays nest deeper than `max` (brackets inside
- * strings do not count), and where the values of the top-level members named in `wanted` start
- * and end. Jumps from quote to quote inside strings; UTF-8 continuation bytes never equal the
- * ASCII bytes it looks for. A malformed text yields what it saw; JSON.parse names the error.
+ * strings do not count), where the values of the top-level members named in `wanted` start and
+ * end, and where the elements of the top-level arrays named in `arrays` do. Jumps from quote to
+ * quote inside strings; UTF-8 continuation bytes never equal the ASCII bytes it looks for. A
+ * malformed text yields what it saw; JSON.parse names the error.
  */
-export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> = NONE): JsonScan {
+export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> = NONE, arrays: ReadonlySet<string> = NONE): JsonScan {
   const members = new Map<string, [number, number]>();
+  const elements = new Map<string, Array<[number, number]>>();
+  const result = (tooDeep: boolean): JsonScan => ({ tooDeep, members, elements });
   let depth = 0;
   let expectKey = false;
   let key: string | undefined;
   let valueStart = -1;
+  /** The elements of the array being read, when it is one of `arrays`. */
+  let items: Array<[number, number]> | undefined;
+  let itemStart = -1;
   const length = json.length;
   const close = (end: number) => {
-    if (key !== undefined && valueStart >= 0) members.set(key, [valueStart, end]);
+    if (key !== undefined && valueStart >= 0 && wanted.has(key)) members.set(key, [valueStart, end]);
     key = undefined;
     valueStart = -1;
   };
@@ -36,31 +44,54 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
     if (byte === QUOTE) {
       const start = i;
       i = stringEnd(json, i);
-      if (i < 0) return { tooDeep: false, members };
+      if (i < 0) return result(false);
       if (depth === 1 && expectKey) {
         expectKey = false;
         key = i - start - 1 <= LONGEST_NAME ? json.toString('latin1', start + 1, i) : undefined;
-        if (key !== undefined && !wanted.has(key)) key = undefined;
+        if (key !== undefined && !wanted.has(key) && !arrays.has(key)) key = undefined;
         const colon = json.indexOf(0x3a, i + 1);
-        if (colon < 0) return { tooDeep: false, members };
+        if (colon < 0) return result(false);
         i = colon;
         valueStart = colon + 1;
       }
     } else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > max) return { tooDeep: true, members };
+      if (++depth > max) return result(true);
       if (depth === 1) expectKey = byte === 0x7b;
+      else if (depth === 2 && byte === 0x5b && key !== undefined && arrays.has(key)) {
+        items = [];
+        elements.set(key, items);
+        itemStart = i + 1;
+      }
     } else if (byte === 0x7d || byte === 0x5d) {
+      if (depth === 2 && items) {
+        if (items.length > 0 || !blank(json, itemStart, i)) items.push([itemStart, i]);
+        items = undefined;
+      }
       if (depth === 1) close(i);
       depth--;
-    } else if (byte === 0x2c && depth === 1) {
-      close(i);
-      expectKey = true;
+    } else if (byte === 0x2c) {
+      if (depth === 1) {
+        close(i);
+        expectKey = true;
+      } else if (depth === 2 && items) {
+        items.push([itemStart, i]);
+        itemStart = i + 1;
+      }
     }
   }
-  return { tooDeep: false, members };
+  return result(false);
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Whether bytes start..end are JSON whitespace only (an empty array's inside). */
+function blank(json: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const byte = json[i];
+    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
+  }
+  return true;
+}
 /** Member names longer than this are never asked for. */
 const LONGEST_NAME = 64;
 

@@ -10,12 +10,16 @@ export interface RawValue {
   readonly derived: Map<string, unknown>;
 }
 
-/** Distinct values kept: a few sessions' tool sets and system prompts (each ~60 KB with its derivations ~250 KB). */
-const DISTINCT = 16;
+/**
+ * The bytes of the distinct values kept, at most: a long session's turns (a 2 MB Claude Code
+ * request) several times over. What is kept of a value (its bytes, the parsed value, what was
+ * derived) takes about four times its bytes; the least recently seen go first.
+ */
+const KEPT_BYTES = 8 * 1024 * 1024;
 
 // Keyed by the bytes as a latin1 string: one copy, and V8 compares long keys by content (it
 // hashes a string over 16 K characters by its length only, so the lookup costs a memcmp).
-const byBytes = new LRUCache<string, RawValue>({ max: DISTINCT });
+const byBytes = new LRUCache<string, RawValue>({ maxSize: KEPT_BYTES, sizeCalculation: (_value, key) => Math.max(1, key.length) });
 const byObject = new WeakMap<object, RawValue>();
 
 /**
@@ -35,23 +39,23 @@ export function recognise(bytes: Buffer): RawValue {
 }
 
 /**
- * Makes `value`, just parsed from the bytes `known` was recognised by, that distinct value's.
- * What is kept is a copy of the outer array or object with the (frozen) contents shared: the
- * request's own container stays its own, and is let go with the request.
+ * Makes `value`, just parsed from the bytes `known` was recognised by, that distinct value's, and
+ * freezes it: what is derived from it must stay true of it. What is kept is a copy of the outer
+ * array or object with the contents shared: the request's own container is let go with the request.
  */
 export function adopt(known: RawValue, value: unknown): void {
   if (typeof value !== 'object' || value === null) return;
   if (!known.value) {
-    for (const item of Object.values(value)) deepFreeze(item);
+    deepFreeze(value);
     known.value = Object.freeze(shallowCopy(value));
   }
   byObject.set(value, known);
 }
 
-/** The kept value of `known` for one request: its own outer container, the contents shared and frozen. */
+/** The kept value of `known` for one request: an outer container of its own, all of it frozen. */
 export function instance(known: RawValue): object | undefined {
   if (!known.value) return undefined;
-  const value = shallowCopy(known.value);
+  const value = Object.freeze(shallowCopy(known.value));
   byObject.set(value, known);
   return value;
 }
@@ -75,6 +79,11 @@ export function derivedOnce<V extends object, T>(value: V, slot: string, derive:
   const result = derive(value);
   known.derived.set(slot, result);
   return result;
+}
+
+/** What `derive(value)` gives, kept as derivedOnce does, when `value` was recognised by its bytes; otherwise undefined. */
+export function derivedIfKnown<V extends object, T>(value: V, slot: string, derive: (value: V) => T): T | undefined {
+  return byObject.has(value) ? derivedOnce(value, slot, derive) : undefined;
 }
 
 /** Freezes `value` and everything in it: a derived value shared between requests stays as it was made. */

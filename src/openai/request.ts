@@ -39,7 +39,8 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
   const messages: ChatMessage[] = [];
   const system = typeof req.system === 'string' ? req.system : joinText(req.system ?? []);
   if (system) messages.push({ role: 'system', content: system });
-  for (const message of req.messages) messages.push(...convertMessage(message));
+  // A session's earlier turns come again on every request: each is translated and serialised once.
+  for (const message of req.messages) messages.push(...derivedOnce(message, 'openai.message', translateTurn));
 
   const out: ChatCompletionRequest = {
     model: opts.model,
@@ -68,6 +69,8 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
   }
   return out;
 }
+
+const translateTurn = (message: MessageParam): ChatMessage[] => deepFreeze(convertMessage(message).map(withJson));
 
 function convertMessage(message: MessageParam): ChatMessage[] {
   switch (message.role) {

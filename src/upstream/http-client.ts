@@ -3,6 +3,7 @@ import { Pool } from 'undici';
 import { ProxyError } from '../errors.js';
 import { transportError, type FailureContext } from './transport-error.js';
 import { jsonOf } from '../json/encoded.js';
+import { derivedIfKnown } from '../json/raw-values.js';
 
 export { redactUrl } from '../secrets/redact-url.js';
 
@@ -251,6 +252,10 @@ function sendOnce(pieces: Buffer[]): Readable {
 
 const EMPTY = Buffer.alloc(0);
 
+/** The JSON of a value recognised by its bytes (a session's earlier turn, sent as is to an Anthropic-format server), written once. */
+const keptJson = (item: unknown): Buffer | undefined =>
+  typeof item === 'object' && item !== null ? derivedIfKnown(item, 'json', (value) => Buffer.from(JSON.stringify(value))) : undefined;
+
 /**
  * A JSON body already serialised (see jsonPieces), sent once. An async function keeps every
  * named local and parameter until it returns, however long it then waits: a request object
@@ -313,11 +318,44 @@ export function jsonPieces(value: unknown): Buffer[] {
       continue;
     }
     add('[');
-    (member as unknown[]).forEach((item, i) => add((i > 0 ? ',' : '') + (JSON.stringify(item) ?? 'null')));
+    (member as unknown[]).forEach((item, i) => {
+      const json = jsonOf(item) ?? keptJson(item);
+      if (!json) add((i > 0 ? ',' : '') + (JSON.stringify(item) ?? 'null'));
+      else {
+        if (i > 0) add(',');
+        if (pending) pieces.push(Buffer.from(pending));
+        pending = '';
+        pieces.push(json);
+      }
+    });
     add(']');
   }
   pieces.push(Buffer.from(`${pending}}`));
-  return pieces;
+  return coalesced(pieces);
+}
+
+/** Runs of small pieces (a long session's turns, each written once) joined to about PIECE_CHARS bytes: one socket write each, not one a turn. */
+function coalesced(pieces: Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  let run: Buffer[] = [];
+  let size = 0;
+  const flush = () => {
+    if (run.length > 0) out.push(run.length === 1 ? run[0]! : Buffer.concat(run, size));
+    run = [];
+    size = 0;
+  };
+  for (const piece of pieces) {
+    if (piece.length >= PIECE_CHARS) {
+      flush();
+      out.push(piece);
+      continue;
+    }
+    run.push(piece);
+    size += piece.length;
+    if (size >= PIECE_CHARS) flush();
+  }
+  flush();
+  return out;
 }
 
 function joinPath(prefix: string, path: string): string {

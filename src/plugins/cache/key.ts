@@ -3,11 +3,7 @@ import { derivedOnce } from '../../json/raw-values.js';
 import type { MessageParam, MessagesRequest } from '../../anthropic/types.js';
 import type { ProxyContext } from '../../kernel/types.js';
 
-/**
- * Namespace and format version of every cache key; bump the version when the stored format
- * changes, or when a key could come to name a different request (a key merely computed another
- * way for the same request only makes old entries unreachable).
- */
+/** Namespace and format version of every cache key; bump the version when the key or the stored format changes. */
 export const CACHE_NAMESPACE = 'llmp:v1:';
 
 export interface CacheKeys {
@@ -83,11 +79,10 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     if (value === undefined) continue;
     writer.raw(`,"${field}":`);
     if ((field === 'tools' || field === 'system') && typeof value === 'object') {
-      // The digest of its canonical text, after `#`: no JSON value is written so.
-      writer.raw(`#${derivedOnce(value, 'cache.digest', canonicalDigest)}`);
+      writer.bytes(derivedOnce(value, 'cache.canonical', canonicalBytes));
       continue;
     }
-    if (field !== 'messages' || lastUser < 0) {
+    if (field !== 'messages') {
       writer.value(value, true);
       continue;
     }
@@ -95,7 +90,10 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     for (let i = 0; i < body.messages.length; i++) {
       if (i > 0) writer.raw(',');
       if (i === lastUser) writer.into([keyHash]);
-      writer.value(body.messages[i], true);
+      const message = body.messages[i];
+      // A session's earlier turns come again on every request: each is digested once.
+      if (typeof message === 'object' && message !== null) writer.bytes(derivedOnce(message, 'cache.canonical', canonicalBytes));
+      else writer.value(message, true);
       if (i === lastUser) {
         writer.into(both);
         scopeHash?.update('<last-user-turn>');
@@ -138,22 +136,23 @@ function isTextOnly(message: MessageParam): boolean {
   return typeof message.content === 'string' || message.content.every((block) => block.type === 'text');
 }
 
-/** Where canonical text goes. */
+/** Where canonical text goes: a hash, or a collector of text. */
 interface Sink {
-  update(data: string): unknown;
+  update(data: string | Buffer): unknown;
 }
 
 /**
- * SHA-256 of the canonical text of a value the same on every request of a session (tools, system
- * prompt), worked out once per distinct value (see raw-values.ts): the key hashes this digest in
- * its place, so a hit does not hash the ~60 KB of tools again.
+ * The canonical text of a value that comes again on every request of a session (tools, system
+ * prompt, earlier turns) as UTF-8, written once per distinct value (see raw-values.ts) and hashed
+ * from these bytes after that: the key is the same SHA-256 over the same text (keys already
+ * stored stay valid), without the walk that writes it.
  */
-function canonicalDigest(value: object): string {
-  const hash = createHash('sha256');
-  const writer = new CanonicalWriter([hash]);
+function canonicalBytes(value: object): Buffer {
+  const pieces: Buffer[] = [];
+  const writer = new CanonicalWriter([{ update: (data: string | Buffer) => pieces.push(typeof data === 'string' ? Buffer.from(data) : data) }]);
   writer.value(value, true);
   writer.flush();
-  return hash.digest('hex');
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 /**
@@ -182,6 +181,12 @@ class CanonicalWriter {
 
   raw(text: string): void {
     this.#out += text;
+  }
+
+  /** Canonical text already written, as UTF-8 (what `update(text)` hashes). */
+  bytes(utf8: Buffer): void {
+    this.flush();
+    for (const sink of this.#sinks) sink.update(utf8);
   }
 
   value(value: unknown, strip: boolean): void {
