@@ -72,16 +72,25 @@ describe('values recognised by their bytes', () => {
     return body;
   };
 
-  it('derives once per distinct value, and afresh for a value a plugin built', () => {
-    const first = parse(fixture.toString());
-    const second = parse(fixture.toString());
+  it('derives once per distinct value seen again, and afresh for a value a plugin built', () => {
+    const once = fixture.toString().replace(/"name": *"Bash"/, '"name": "Bash2"');
     let runs = 0;
     const count = (tools: object) => ({ tools, run: ++runs });
+    // A value seen once is not kept (a one-off prompt costs only its bytes).
+    derivedOnce(parse(once).tools!, 'test.count', count);
+    derivedOnce(parse(once).tools!, 'test.count', count);
+    derivedOnce(parse(once).tools!, 'test.count', count);
+    expect(runs).toBe(2);
+    runs = 0;
+    parse(fixture.toString());
+    const first = parse(fixture.toString());
+    const second = parse(fixture.toString());
     const a = derivedOnce(first.tools!, 'test.count', count);
     expect(derivedOnce(second.tools!, 'test.count', count)).toBe(a);
     expect(runs).toBe(1);
     derivedOnce([...second.tools!], 'test.count', count);
     expect(runs).toBe(2);
+    parse(fixture.toString().replace(/"name": *"Bash"/, '"name": "Shell"'));
     const other = parse(fixture.toString().replace(/"name": *"Bash"/, '"name": "Shell"'));
     expect(derivedOnce(other.tools!, 'test.count', count)).not.toBe(a);
   });
@@ -121,6 +130,7 @@ describe('a body whose tools and system prompt were seen before', () => {
     const base = JSON.parse(fixture.toString()) as MessagesRequest;
     const turn = (n: number) => ({ role: n % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `turn ${n} — é` }] });
     const session = (turns: number) => JSON.stringify({ ...base, messages: Array.from({ length: turns }, (_, n) => turn(n)) });
+    await read(session(2));
     const earlier = await read(session(3));
     const later = await read(session(4));
     expect(later).toEqual(JSON.parse(session(4)));
@@ -128,7 +138,8 @@ describe('a body whose tools and system prompt were seen before', () => {
     expect(b[0]).not.toBe(a[0]);
     expect(b[0]).toEqual(a[0]);
     expect((b[0] as { content: object }).content).toBe((a[0] as { content: object }).content);
-    expect(Object.isFrozen(b[3])).toBe(true);
+    expect(Object.isFrozen(b[2])).toBe(true);
+    expect(Object.isFrozen(b[3])).toBe(false);
     expect(Object.isFrozen(b)).toBe(false);
     // Whitespace, an empty list and a repeated member parse as JSON.parse says.
     for (const text of ['{"messages":[ ],"x":1}', '{"messages": [ {"role":"user","content":"a"} , {"role":"user","content":"a"} ] }', '{"messages":[{"a":1}],"messages":[{"role":"user","content":"b"}]}']) {

@@ -6,6 +6,8 @@ import { LRUCache } from 'lru-cache';
 
 /** One distinct value: the value parsed from its bytes (frozen, shared by every request that sends them) and what was derived from it. */
 export interface RawValue {
+  /** How many bodies carried these bytes. */
+  seen: number;
   value: object | undefined;
   readonly derived: Map<string, unknown>;
 }
@@ -32,9 +34,10 @@ export function recognise(bytes: Buffer): RawValue {
   const key = bytes.toString('latin1');
   let known = byBytes.get(key);
   if (!known) {
-    known = { value: undefined, derived: new Map() };
+    known = { seen: 0, value: undefined, derived: new Map() };
     byBytes.set(key, known);
   }
+  known.seen++;
   return known;
 }
 
@@ -44,7 +47,8 @@ export function recognise(bytes: Buffer): RawValue {
  * array or object with the contents shared: the request's own container is let go with the request.
  */
 export function adopt(known: RawValue, value: unknown): void {
-  if (typeof value !== 'object' || value === null) return;
+  // Kept from its second sighting: a turn sent once (a one-off prompt) costs only its bytes here.
+  if (typeof value !== 'object' || value === null || known.seen < 2) return;
   if (!known.value) {
     deepFreeze(value);
     known.value = Object.freeze(shallowCopy(value));
