@@ -122,13 +122,15 @@ export class UpstreamClient {
       settings: this.settings,
     };
 
-    const controller = new AbortController();
+    // A controller of its own only for a deadline; otherwise undici takes the caller's signal as is
+    // (one AbortController and listener less a request), and a caller's abort is read off it.
+    const controller = req.timeoutMs === undefined ? undefined : new AbortController();
     const onCallerAbort = (): void => {
       ctx.reason ??= 'caller';
-      controller.abort(signal?.reason);
+      controller?.abort(signal?.reason);
     };
     const timer =
-      req.timeoutMs === undefined
+      controller === undefined
         ? undefined
         : setTimeout(() => {
             ctx.reason ??= 'deadline';
@@ -136,10 +138,16 @@ export class UpstreamClient {
           }, req.timeoutMs);
     const cleanup = (): void => {
       if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onCallerAbort);
+      if (controller) signal?.removeEventListener('abort', onCallerAbort);
     };
-    if (signal?.aborted) onCallerAbort();
-    else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (controller) {
+      if (signal?.aborted) onCallerAbort();
+      else signal?.addEventListener('abort', onCallerAbort, { once: true });
+    }
+    const failed = (error: unknown): ProxyError => {
+      if (signal?.aborted) ctx.reason ??= 'caller';
+      return transportError(error, ctx);
+    };
 
     const headers = { ...this.defaultHeaders, ...lowerKeys(req.headers ?? {}) };
     let payload: Readable | null = null;
@@ -157,13 +165,13 @@ export class UpstreamClient {
         path: query ? `${fullPath}?${query}` : fullPath,
         headers,
         body: payload,
-        signal: controller.signal,
+        signal: controller?.signal ?? signal,
         // With a deadline, a slow first byte is expected (non-streaming answers): the deadline rules.
         ...(req.timeoutMs === undefined ? {} : { headersTimeout: 0 }),
       });
     } catch (error) {
       cleanup();
-      throw transportError(error, ctx);
+      throw failed(error);
     }
 
     const raw = data.body;
@@ -179,7 +187,7 @@ export class UpstreamClient {
         }
         finished = true;
       } catch (error) {
-        throw transportError(error, ctx);
+        throw failed(error);
       } finally {
         cleanup();
         if (!finished && !raw.destroyed) {
