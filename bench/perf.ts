@@ -3,7 +3,8 @@
 // own; this process is the load generator. Every scenario runs ROUNDS rounds, each a batch sent
 // straight to the upstream and a batch through the proxy, alternating which goes first, and
 // reports medians with their ranges: throughput, latency p50 / p99, time to first byte, and the
-// proxy's CPU per request from its own process accounting. Claude Code's captured request
+// proxy's CPU per request from its own process accounting, also in floors (JSON.parse, stringify
+// and SHA-256 of the body, timed in the proxy's process after each batch). Claude Code's captured request
 // (76 KB, 24 tools) is the body; the size scenarios grow it to 400 KB and 2 MB with a longer
 // conversation and shrink it to 10 KB. Writes bench/results/perf.json and perf.md.
 // Run: npm run build && node --import tsx bench/perf.ts   (part of npm run bench)
@@ -29,12 +30,14 @@ interface Stats {
 interface Child {
   url: string;
   stats(): Promise<Stats>;
+  /** CPU ms the floor (parse, serialise and hash `body`) takes in the child, now. */
+  floor(body: string): Promise<number>;
   close(): Promise<void>;
 }
 
 async function start(script: string, args: string[] = []): Promise<Child> {
   // BENCH_PERF_PROFILE=<dir>: the proxy writes a V8 CPU profile of each scenario there (--cpu-prof).
-  const profile = process.env.BENCH_PERF_PROFILE && script.includes('proxy') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PERF_PROFILE}`] : [];
+  const profile = process.env.BENCH_PERF_PROFILE && !script.includes('upstream') ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PERF_PROFILE}`] : [];
   const child: ChildProcess = fork(here(script), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: profile });
   const url = await new Promise<string>((resolve, reject) => {
     child.once('message', (message) => resolve((message as { url: string }).url));
@@ -46,6 +49,11 @@ async function start(script: string, args: string[] = []): Promise<Child> {
       new Promise<Stats>((resolve) => {
         child.once('message', (message) => resolve(message as Stats));
         child.send('stats');
+      }),
+    floor: (body) =>
+      new Promise<number>((resolve) => {
+        child.once('message', (message) => resolve((message as { floorMs: number }).floorMs));
+        child.send({ floor: body });
       }),
     close: () =>
       new Promise<void>((resolve) => {
@@ -121,6 +129,8 @@ interface Scenario {
   warm?: number;
   /** Send every request with a different last user turn (a miss even with the cache on). */
   headers?: Record<string, string>;
+  /** The process under test: the proxy, or the plain node:http reference (bench/perf/reference-process.mjs). */
+  process?: 'proxy' | 'reference';
 }
 
 interface Result {
@@ -131,7 +141,7 @@ interface Result {
   count: number;
   rounds: number;
   direct: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range> };
-  proxy: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range>; cpuMsPerRequest: ReturnType<typeof range>; systemCpuMsPerRequest: ReturnType<typeof range> };
+  proxy: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range>; cpuMsPerRequest: ReturnType<typeof range>; systemCpuMsPerRequest: ReturnType<typeof range>; floorMs: ReturnType<typeof range>; cpuInFloors: ReturnType<typeof range> };
   /** Proxy throughput as a share of direct, and what the proxy adds, from the per-round medians. */
   throughputShare: number;
   addedP50Ms: number;
@@ -140,7 +150,7 @@ interface Result {
 }
 
 async function run(scenario: Scenario, upstream: Child): Promise<Result> {
-  const proxy = await start('./perf/proxy-process.mjs', [JSON.stringify(scenario.config)]);
+  const proxy = await start(scenario.process === 'reference' ? './perf/reference-process.mjs' : './perf/proxy-process.mjs', [JSON.stringify(scenario.config)]);
   const anthropic = JSON.parse(scenario.body) as MessagesRequest;
   const request = { ...anthropic, stream: scenario.stream };
   const proxyTarget: Target = {
@@ -161,7 +171,7 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
   await batch(directTarget, Math.min(scenario.count, 50), scenario.concurrency);
   await batch(proxyTarget, Math.min(scenario.count, 50), scenario.concurrency);
 
-  const rounds = { direct: [] as Array<{ rps: number; p50: number; p99: number; fb: number }>, proxy: [] as Array<{ rps: number; p50: number; p99: number; fb: number; cpu: number; system: number }> };
+  const rounds = { direct: [] as Array<{ rps: number; p50: number; p99: number; fb: number }>, proxy: [] as Array<{ rps: number; p50: number; p99: number; fb: number; cpu: number; system: number; floor: number }> };
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? (['direct', 'proxy'] as const) : (['proxy', 'direct'] as const);
     for (const which of order) {
@@ -174,7 +184,8 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
         const after = await proxy.stats();
         const cpu = (after.cpu.user + after.cpu.system - before!.cpu.user - before!.cpu.system) / 1000 / scenario.count;
         const system = (after.cpu.system - before!.cpu.system) / 1000 / scenario.count;
-        rounds.proxy.push({ ...summary, cpu, system });
+        const floor = await proxy.floor(scenario.body);
+        rounds.proxy.push({ ...summary, cpu, system, floor });
       }
     }
   }
@@ -183,7 +194,7 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
   await proxy.close();
   const of = <K extends 'rps' | 'p50' | 'p99' | 'fb'>(list: Array<Record<K, number>>, key: K) => range(list.map((r) => r[key]));
   const direct = { rps: of(rounds.direct, 'rps'), p50: of(rounds.direct, 'p50'), p99: of(rounds.direct, 'p99'), firstByteP50: of(rounds.direct, 'fb') };
-  const proxied = { rps: of(rounds.proxy, 'rps'), p50: of(rounds.proxy, 'p50'), p99: of(rounds.proxy, 'p99'), firstByteP50: of(rounds.proxy, 'fb'), cpuMsPerRequest: range(rounds.proxy.map((r) => r.cpu)), systemCpuMsPerRequest: range(rounds.proxy.map((r) => r.system)) };
+  const proxied = { rps: of(rounds.proxy, 'rps'), p50: of(rounds.proxy, 'p50'), p99: of(rounds.proxy, 'p99'), firstByteP50: of(rounds.proxy, 'fb'), cpuMsPerRequest: range(rounds.proxy.map((r) => r.cpu)), systemCpuMsPerRequest: range(rounds.proxy.map((r) => r.system)), floorMs: range(rounds.proxy.map((r) => r.floor)), cpuInFloors: range(rounds.proxy.map((r) => r.cpu / r.floor)) };
   return {
     name: scenario.name,
     bodyKB: Math.round(Buffer.byteLength(scenario.body) / 1024),
@@ -246,6 +257,8 @@ const scenarios: Scenario[] = [
         warm: 1,
       }))
     : []),
+  // About the least a Node proxy can do with the same request, for scale (no plugins, no cache, no checks).
+  ...[1, 16].map((concurrency) => ({ name: `reference stream c=${concurrency}`, process: 'reference' as const, config: { upstream: upstream.url }, body, stream: true, concurrency, count: concurrency === 1 ? 200 : 400 })),
   ...[10, 76, 400, 2048].map((kb) => ({ name: `miss stream c=1 ${kb} KB`, config: miss(upstream.url), body: kb === 76 ? body : sized(fixture, kb), stream: true, concurrency: 1, count: kb >= 400 ? 60 : 200 })),
 ].filter((scenario) => ONLY === undefined || scenario.name.includes(ONLY));
 
@@ -254,7 +267,7 @@ for (const scenario of scenarios) {
   const result = await run(scenario, upstream);
   results.push(result);
   console.log(
-    `${result.name.padEnd(28)} ${String(result.bodyKB).padStart(5)} KB  proxy CPU ${result.proxy.cpuMsPerRequest.median.toFixed(3)} ms/req (kernel ${result.proxy.systemCpuMsPerRequest.median.toFixed(3)})` +
+    `${result.name.padEnd(28)} ${String(result.bodyKB).padStart(5)} KB  proxy CPU ${result.proxy.cpuMsPerRequest.median.toFixed(3)} ms/req (kernel ${result.proxy.systemCpuMsPerRequest.median.toFixed(3)}, ${result.proxy.cpuInFloors.median.toFixed(1)} floors of ${result.proxy.floorMs.median.toFixed(3)})` +
       `  throughput ${(result.throughputShare * 100).toFixed(0)} % of direct  added p50 ${result.addedP50Ms.toFixed(2)} p99 ${result.addedP99Ms.toFixed(2)} ms  first byte +${result.addedFirstByteP50Ms.toFixed(2)} ms`,
   );
 }
@@ -269,17 +282,17 @@ if (ONLY === undefined) {
   const rangeText = (r: ReturnType<typeof range>, digits = 2) => `${r.median.toFixed(digits)} (${r.min.toFixed(digits)}-${r.max.toFixed(digits)})`;
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${r.bodyKB} | ${rangeText(r.proxy.cpuMsPerRequest, 3)} | ${(r.throughputShare * 100).toFixed(0)} % | +${ms(r.addedP50Ms)} / +${ms(r.addedP99Ms)} | +${ms(r.addedFirstByteP50Ms)} | ${ms(r.direct.p50.median)} / ${ms(r.proxy.p50.median)} |`,
+      `| ${r.name} | ${r.bodyKB} | ${rangeText(r.proxy.cpuMsPerRequest, 3)} | ${r.proxy.cpuInFloors.median.toFixed(1)} × ${r.proxy.floorMs.median.toFixed(3)} | ${(r.throughputShare * 100).toFixed(0)} % | +${ms(r.addedP50Ms)} / +${ms(r.addedP99Ms)} | +${ms(r.addedFirstByteP50Ms)} | ${ms(r.direct.p50.median)} / ${ms(r.proxy.p50.median)} |`,
   );
   writeFileSync(
     here('results/perf.md'),
     [
       `# The proxy against the upstream called directly`,
       '',
-      `\`npm run build && node --import tsx bench/perf.ts\` on this ${meta.cores}-core machine, Node ${meta.node}, ${meta.date}: ${ROUNDS} rounds a scenario, direct and proxied batches alternating; medians over the rounds (range in brackets). The upstream answers at once; "miss" has the cache off for the backend (every request does the proxy's whole work), "hit" answers from the cache tier named.`,
+      `\`npm run build && node --import tsx bench/perf.ts\` on this ${meta.cores}-core machine, Node ${meta.node}, ${meta.date}: ${ROUNDS} rounds a scenario, direct and proxied batches alternating; medians over the rounds (range in brackets). The upstream answers at once; "miss" has the cache off for the backend (every request does the proxy's whole work), "hit" answers from the cache tier named. The floor is what any proxy does with the request at least (JSON.parse and JSON.stringify of it, SHA-256 of its bytes), timed in the proxy's process after each batch: CPU in floors stays comparable when the machine is busier or quieter (this one's speed varies by half over minutes).`,
       '',
-      '| scenario | body KB | proxy CPU ms / request | throughput vs direct | added latency p50 / p99 ms | added first byte p50 ms | p50 direct / proxied ms |',
-      '|---|---|---|---|---|---|---|',
+      '| scenario | body KB | proxy CPU ms / request | in floors × floor ms | throughput vs direct | added latency p50 / p99 ms | added first byte p50 ms | p50 direct / proxied ms |',
+      '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     ].join('\n'),

@@ -4,8 +4,10 @@ const dist = process.env.BENCH_PROXY_DIST ?? new URL('../../dist', import.meta.u
 const { createProxy } = await import(`${dist}/src/proxy.js`);
 const proxy = await createProxy({ logLevel: 'warn', ...JSON.parse(process.argv[2]) });
 const url = await proxy.listen(0, '127.0.0.1');
+const { answerFloor } = await import('./floor.mjs');
 process.on('message', (message) => {
   if (message === 'stats') process.send({ cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
+  answerFloor(message);
   if (message === 'close') void proxy.close().then(() => process.exit(0));
 });
 process.send({ url });
