@@ -51,22 +51,25 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
       'x-accel-buffering': 'no',
     });
   };
-  // Events that arrive together (one upstream chunk makes several) leave in one write: the
-  // socket is corked from the first write until the current turn's work is done, never longer.
-  let corked = false;
-  // Also before end(): Node 22 ends a corked chunked response without what the cork still holds.
-  const uncork = () => {
-    if (!corked) return;
-    corked = false;
-    res.uncork();
+  // Events that arrive together (one upstream chunk makes several) leave in one write: they are
+  // held until the current turn's work is done, and the last of them go with the end of the
+  // response (Node writes that data and the closing chunk together): a short answer is one write.
+  let held = '';
+  let flushing = false;
+  const flush = () => {
+    flushing = false;
+    if (!held) return;
+    const data = held;
+    held = '';
+    if (!res.destroyed && !res.writableEnded) res.write(data);
   };
   const write = async (chunk: string) => {
-    if (!corked && !res.destroyed) {
-      corked = true;
-      res.cork();
-      process.nextTick(uncork);
+    held += chunk;
+    if (!flushing) {
+      flushing = true;
+      process.nextTick(flush);
     }
-    if (!res.write(chunk)) {
+    if (res.writableNeedDrain) {
       await new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);
@@ -87,7 +90,8 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
           if (Date.now() - lastWrite < opts.pingIntervalMs || res.writableEnded || res.destroyed) return;
           start();
           lastWrite = Date.now();
-          res.write(PING);
+          held += PING;
+          flush();
         }, Math.max(1, Math.floor(opts.pingIntervalMs / 2)))
       : undefined;
 
@@ -124,8 +128,9 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
     clearInterval(pinger);
     void iterator.return?.();
   }
-  uncork();
-  if (started && !res.writableEnded) res.end();
+  const rest = held;
+  held = '';
+  if (started && !res.writableEnded) res.end(rest || undefined);
   return summary;
 }
 

@@ -239,26 +239,27 @@ export class UpstreamClient {
 }
 
 /**
- * The request body as a stream that lets go of each piece once undici took it. undici keeps a
+ * The request body as a stream that lets go of it once undici took it. undici keeps a
  * string or Buffer body until the response ends: a ~100 KB Claude Code request for as long as
  * its answer streams, on every open stream.
  */
 function sendOnce(pieces: Buffer[]): Readable {
-  let next = 0;
+  let sent = false;
   return new Readable({
     read() {
-      const piece = pieces[next];
-      if (piece === undefined) {
+      if (sent) {
         this.push(null);
         return;
       }
-      pieces[next++] = EMPTY;
-      this.push(piece);
+      sent = true;
+      // One chunk: undici writes each chunk with a socket write of its own (a syscall each).
+      const body = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+      pieces.length = 0;
+      this.push(body);
     },
   });
 }
 
-const EMPTY = Buffer.alloc(0);
 
 /** The JSON of a value recognised by its bytes (a session's earlier turn, sent as is to an Anthropic-format server), written once. */
 const keptJson = (item: unknown): Buffer | undefined =>
