@@ -18,10 +18,18 @@ export interface RawValue {
  * derived) takes about four times its bytes; the least recently seen go first.
  */
 const KEPT_BYTES = 8 * 1024 * 1024;
+/**
+ * Values seen once wait here for a second sighting, with only their bytes: a session's turn comes
+ * again with its next request, a one-off prompt never does, and many of those must not push the
+ * kept values out or hold memory.
+ */
+const CANDIDATE_BYTES = 1024 * 1024;
 
 // Keyed by the bytes as a latin1 string: one copy, and V8 compares long keys by content (it
 // hashes a string over 16 K characters by its length only, so the lookup costs a memcmp).
-const byBytes = new LRUCache<string, RawValue>({ maxSize: KEPT_BYTES, sizeCalculation: (_value, key) => Math.max(1, key.length) });
+const bySize = { sizeCalculation: (_value: RawValue, key: string) => Math.max(1, key.length) };
+const kept = new LRUCache<string, RawValue>({ maxSize: KEPT_BYTES, ...bySize });
+const candidates = new LRUCache<string, RawValue>({ maxSize: CANDIDATE_BYTES, ...bySize });
 const byObject = new WeakMap<object, RawValue>();
 
 /**
@@ -32,13 +40,19 @@ const byObject = new WeakMap<object, RawValue>();
  */
 export function recognise(bytes: Buffer): RawValue {
   const key = bytes.toString('latin1');
-  let known = byBytes.get(key);
-  if (!known) {
-    known = { seen: 0, value: undefined, derived: new Map() };
-    byBytes.set(key, known);
+  const known = kept.get(key);
+  if (known) {
+    known.seen++;
+    return known;
   }
-  known.seen++;
-  return known;
+  const candidate = candidates.get(key) ?? { seen: 0, value: undefined, derived: new Map() };
+  candidate.seen++;
+  if (candidate.seen < 2) candidates.set(key, candidate);
+  else {
+    candidates.delete(key);
+    kept.set(key, candidate);
+  }
+  return candidate;
 }
 
 /**
