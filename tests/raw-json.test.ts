@@ -104,6 +104,15 @@ describe('values recognised by their bytes', () => {
     const again = toOpenAIRequest(parse(fixture.toString()), { model: 'm', stream: true });
     expect(again.tools).toBe(chat.tools);
   });
+
+  it('leaves a value it did not recognise (one a plugin built) as it is: translated afresh, nothing frozen', () => {
+    const built = JSON.parse(fixture.toString()) as MessagesRequest;
+    const chat = toOpenAIRequest(built, { model: 'm', stream: true });
+    expect(jsonOf(chat.tools)).toBeUndefined();
+    expect(Object.isFrozen(built.tools![0]!.input_schema)).toBe(false);
+    expect(Object.isFrozen(built.messages[0])).toBe(false);
+    expect(Buffer.concat(jsonPieces(chat)).toString()).toBe(JSON.stringify(chat));
+  });
 });
 
 describe('a body whose tools and system prompt were seen before', () => {

@@ -1,7 +1,8 @@
 // Values of a request body recognised across requests by their bytes. Claude Code sends the same
-// 24 tools (~60 KB) and system prompt on every request of a session: what is derived from them
-// (their translation, its JSON, their cache-key digest) is worked out once per distinct value and
-// kept here, keyed by the bytes they were parsed from.
+// 24 tools (~60 KB), system prompt and earlier turns on every request of a session: what is
+// derived from them (their translation and its JSON, their canonical cache-key text, their token
+// estimate) is worked out once per distinct value and kept here, keyed by the bytes they were
+// parsed from.
 import { LRUCache } from 'lru-cache';
 
 /** One distinct value: the value parsed from its bytes (frozen, shared by every request that sends them) and what was derived from it. */

@@ -23,7 +23,7 @@ import type {
   ChatToolMessage,
 } from './types.js';
 import { withJson } from '../json/encoded.js';
-import { deepFreeze, derivedOnce } from '../json/raw-values.js';
+import { deepFreeze, derivedIfKnown } from '../json/raw-values.js';
 
 export interface ToOpenAIRequestOptions {
   /** The model name sent upstream. */
@@ -40,7 +40,7 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
   const system = typeof req.system === 'string' ? req.system : joinText(req.system ?? []);
   if (system) messages.push({ role: 'system', content: system });
   // A session's earlier turns come again on every request: each is translated and serialised once.
-  for (const message of req.messages) messages.push(...derivedOnce(message, 'openai.message', translateTurn));
+  for (const message of req.messages) messages.push(...(derivedIfKnown(message, 'openai.message', translateTurn) ?? convertMessage(message)));
 
   const out: ChatCompletionRequest = {
     model: opts.model,
@@ -48,7 +48,7 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
     max_tokens: opts.maxTokensCap === undefined ? req.max_tokens : Math.min(req.max_tokens, opts.maxTokensCap),
   };
   // The same on every request of a session: translated and serialised once per distinct value.
-  const tools = req.tools ? derivedOnce(req.tools, 'openai.tools', (list) => withJson(deepFreeze(convertTools(list)))) : [];
+  const tools = req.tools ? (derivedIfKnown(req.tools, 'openai.tools', (list) => withJson(deepFreeze(convertTools(list)))) ?? convertTools(req.tools)) : [];
   // Backends reject tool_choice / parallel_tool_calls without tools.
   if (tools.length > 0) {
     out.tools = tools;
@@ -70,6 +70,7 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
   return out;
 }
 
+/** A recognised turn's translation, shared by the requests that send it: frozen, its JSON recorded. */
 const translateTurn = (message: MessageParam): ChatMessage[] => deepFreeze(convertMessage(message).map(withJson));
 
 function convertMessage(message: MessageParam): ChatMessage[] {

@@ -260,7 +260,6 @@ function sendOnce(pieces: Buffer[]): Readable {
   });
 }
 
-
 /** The JSON of a value recognised by its bytes (a session's earlier turn, sent as is to an Anthropic-format server), written once. */
 const keptJson = (item: unknown): Buffer | undefined =>
   typeof item === 'object' && item !== null ? derivedIfKnown(item, 'json', (value) => Buffer.from(JSON.stringify(value))) : undefined;
@@ -309,6 +308,12 @@ export function jsonPieces(value: unknown): Buffer[] {
     if (text.length < PIECE_CHARS) pending = text;
     else pieces.push(Buffer.from(text));
   };
+  /** JSON already written (see encoded.ts and raw-values.ts), sent as it is. */
+  const addBytes = (bytes: Buffer) => {
+    if (pending) pieces.push(Buffer.from(pending));
+    pending = '';
+    pieces.push(bytes);
+  };
   let first = true;
   for (const [key, member] of Object.entries(value)) {
     const ready = jsonOf(member);
@@ -317,9 +322,7 @@ export function jsonPieces(value: unknown): Buffer[] {
     add(`${first ? '' : ','}${JSON.stringify(key)}:`);
     first = false;
     if (ready) {
-      if (pending) pieces.push(Buffer.from(pending));
-      pending = '';
-      pieces.push(ready);
+      addBytes(ready);
       continue;
     }
     if (json !== undefined) {
@@ -332,9 +335,7 @@ export function jsonPieces(value: unknown): Buffer[] {
       if (!json) add((i > 0 ? ',' : '') + (JSON.stringify(item) ?? 'null'));
       else {
         if (i > 0) add(',');
-        if (pending) pieces.push(Buffer.from(pending));
-        pending = '';
-        pieces.push(json);
+        addBytes(json);
       }
     });
     add(']');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { derivedOnce } from '../../json/raw-values.js';
+import { derivedIfKnown } from '../../json/raw-values.js';
 import type { MessageParam, MessagesRequest } from '../../anthropic/types.js';
 import type { ProxyContext } from '../../kernel/types.js';
 
@@ -79,7 +79,7 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     if (value === undefined) continue;
     writer.raw(`,"${field}":`);
     if ((field === 'tools' || field === 'system') && typeof value === 'object') {
-      writer.bytes(derivedOnce(value, 'cache.canonical', canonicalBytes));
+      writer.recognised(value);
       continue;
     }
     if (field !== 'messages') {
@@ -90,10 +90,7 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     for (let i = 0; i < body.messages.length; i++) {
       if (i > 0) writer.raw(',');
       if (i === lastUser) writer.into([keyHash]);
-      const message = body.messages[i];
-      // A session's earlier turns come again on every request: each is digested once.
-      if (typeof message === 'object' && message !== null) writer.bytes(derivedOnce(message, 'cache.canonical', canonicalBytes));
-      else writer.value(message, true);
+      writer.recognised(body.messages[i]);
       if (i === lastUser) {
         writer.into(both);
         scopeHash?.update('<last-user-turn>');
@@ -142,10 +139,9 @@ interface Sink {
 }
 
 /**
- * The canonical text of a value that comes again on every request of a session (tools, system
- * prompt, earlier turns) as UTF-8, written once per distinct value (see raw-values.ts) and hashed
- * from these bytes after that: the key is the same SHA-256 over the same text (keys already
- * stored stay valid), without the walk that writes it.
+ * The canonical text of a recognised value as UTF-8, written once per distinct value (see
+ * raw-values.ts): the key is the same SHA-256 over the same text (keys already stored stay
+ * valid), without the walk that writes it.
  */
 function canonicalBytes(value: object): Buffer {
   const pieces: Buffer[] = [];
@@ -183,8 +179,17 @@ class CanonicalWriter {
     this.#out += text;
   }
 
-  /** Canonical text already written, as UTF-8 (what `update(text)` hashes). */
-  bytes(utf8: Buffer): void {
+  /**
+   * A value that comes again on every request of a session (tools, system prompt, a turn): when it
+   * was recognised by its bytes, its canonical text is written once and hashed from those bytes
+   * after that (the same text, so the same key); any other value is walked as usual.
+   */
+  recognised(value: unknown): void {
+    const utf8 = typeof value === 'object' && value !== null ? derivedIfKnown(value, 'cache.canonical', canonicalBytes) : undefined;
+    if (!utf8) {
+      this.value(value, true);
+      return;
+    }
     this.flush();
     for (const sink of this.#sinks) sink.update(utf8);
   }
