@@ -157,6 +157,20 @@ describe('a body whose tools and system prompt were seen before', () => {
     }
   });
 
+  it('jumps over values kept before and still bounds the nesting where they stand now', async () => {
+    // 127 levels inside `tools` (128 with the body) is allowed; the same bytes as a turn, one level deeper, are not.
+    const deep = '['.repeat(125) + '{"k":"' + 'x'.repeat(200) + '"}' + ']'.repeat(125);
+    const asTools = `{"tools":[${deep}],"messages":[]}`;
+    for (let i = 0; i < 3; i++) expect(await read(asTools)).toEqual(JSON.parse(asTools));
+    await expect(read(`{"tools":[],"messages":[[${deep}]]}`)).rejects.toThrow('more than 128 levels deep');
+    // Turns that begin alike over their first bytes and differ later are told apart.
+    const common = 'c'.repeat(300);
+    const turns = (...ends: string[]) => JSON.stringify({ messages: ends.map((end) => ({ role: 'user', content: common + end })) });
+    for (const text of [turns('a', 'b'), turns('a', 'b'), turns('b', 'a'), turns('a', 'b', 'ab'), turns('b', 'a', 'ab')]) {
+      expect(await read(text)).toEqual(JSON.parse(text));
+    }
+  });
+
   it('names a syntax error as it does for a body seen for the first time', async () => {
     const text = fixture.toString();
     await read(text);

@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
-import { oneByteText, scanJson, type JsonScan } from '../json/raw-json.js';
-import { adopt, instance, recognise, type RawValue } from '../json/raw-values.js';
+import { firstByte, oneByteText, scanJson, type JsonScan } from '../json/raw-json.js';
+import { adopt, instance, keptAt, recognise, sighted, type RawValue } from '../json/raw-values.js';
 
 /**
  * Deepest nesting of objects and arrays a request body may have. Real tool schemas and messages
@@ -34,13 +34,20 @@ export async function readJsonBody(req: IncomingMessage, limit: number, timing?:
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   const raw = await readBounded(req, limit);
   if (timing) timing.receivedAt = performance.now();
-  const scan = scanJson(raw, MAX_JSON_DEPTH, RECOGNISED, RECOGNISED_ELEMENTS);
+  // Values seen before (a session's tools, system prompt and earlier turns) are neither scanned
+  // nor parsed again: the scan jumps over their bytes, which are written as `null` in the text
+  // parsed, and their kept value is put in place.
+  const found = new Map<number, RawValue>();
+  const scan = scanJson(raw, MAX_JSON_DEPTH, RECOGNISED, RECOGNISED_ELEMENTS, (json, start) => {
+    const known = keptAt(json, start);
+    if (!known) return undefined;
+    found.set(start, known);
+    return { end: start + known.bytes.length, depth: known.depth };
+  });
   if (scan.tooDeep) {
     throw invalidRequest(`Request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`, 'too_deep');
   }
-  // Values seen before (a session's tools, system prompt and earlier turns) are not parsed again:
-  // their bytes are written as `null` in the text parsed and their kept value is put in place.
-  const places = placesOf(raw, scan);
+  const places = placesOf(raw, scan, found);
   const skipped = places.filter((place) => place.known.value !== undefined);
   const text = skipped.length === 0 ? oneByteText(raw) : textWithout(raw, skipped);
   // A regex, not trim(): trimming copies the whole ~80 KB text.
@@ -80,26 +87,31 @@ interface Place {
   index: number;
 }
 
-/** The objects and arrays recognised by their bytes, in the order they lie in the body. */
-function placesOf(raw: Buffer, scan: JsonScan): Place[] {
+/**
+ * The objects and arrays recognised by their bytes (the only values kept by them), in the order
+ * they lie in the body; `found` holds those the scan jumped over, by where they begin.
+ */
+function placesOf(raw: Buffer, scan: JsonScan, found: ReadonlyMap<number, RawValue>): Place[] {
   const places: Place[] = [];
-  const add = (start: number, end: number, name: string, array?: string, index = 0) => {
-    if (isContainer(raw, start, end)) places.push({ start, end, name, index, known: recognise(raw.subarray(start, end)), ...(array === undefined ? {} : { array }) });
+  const add = (from: number, to: number, name: string, array?: string, index = 0) => {
+    const start = firstByte(raw, from, to);
+    if (raw[start] !== 0x7b && raw[start] !== 0x5b) return;
+    let end = to;
+    while (end > start && isBlank(raw[end - 1]!)) end--;
+    const seen = found.get(start);
+    let known: RawValue;
+    if (seen && start + seen.bytes.length === end) {
+      sighted(seen);
+      known = seen;
+    } else known = recognise(raw.subarray(start, end));
+    places.push({ start, end, name, index, known, ...(array === undefined ? {} : { array }) });
   };
   for (const [name, [start, end]] of scan.members) add(start, end, name);
   for (const [name, items] of scan.elements) items.forEach(([start, end], index) => add(start, end, name, name, index));
   return places.sort((a, b) => a.start - b.start);
 }
 
-/** Whether the value between `start` and `end` is an object or an array (the only values kept by their bytes). */
-function isContainer(raw: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const byte = raw[i];
-    if (byte === 0x7b || byte === 0x5b) return true;
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
-  }
-  return false;
-}
+const isBlank = (byte: number): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** The body's one-byte text with the given member values (in order) written as `null`. */
 function textWithout(raw: Buffer, spans: ReadonlyArray<{ start: number; end: number }>): string {

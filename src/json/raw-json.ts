@@ -6,11 +6,22 @@ import { isAscii } from 'node:buffer';
 export interface JsonScan {
   /** Objects and arrays nest deeper than the bound. */
   tooDeep: boolean;
+  /** How deep they nest (as far as the scan went). */
+  depth: number;
   /** Byte ranges [start, end) of the values of the top-level members asked for (the last of a repeated name, as JSON.parse keeps). */
   members: Map<string, [number, number]>;
   /** Byte ranges of the elements of the top-level arrays asked for (whitespace around them included). */
   elements: Map<string, Array<[number, number]>>;
 }
+
+/** A value the caller knows by its bytes, beginning where it was asked about: the index after its last byte, and how deep it nests (itself counted). */
+export interface KnownValue {
+  end: number;
+  depth: number;
+}
+
+/** Asked where a wanted member's value or an element of a wanted array begins (an object or array). */
+export type KnownAt = (json: Buffer, start: number) => KnownValue | undefined;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -20,13 +31,24 @@ const BACKSLASH = 0x5c;
  * strings do not count), where the values of the top-level members named in `wanted` start and
  * end, and where the elements of the top-level arrays named in `arrays` do. Jumps from quote to
  * quote inside strings; UTF-8 continuation bytes never equal the ASCII bytes it looks for. A
- * malformed text yields what it saw; JSON.parse names the error.
+ * malformed text yields what it saw; JSON.parse names the error. Where such a value begins,
+ * `knownAt` may name it: the scan jumps over its bytes, counting its depth.
  */
-export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> = NONE, arrays: ReadonlySet<string> = NONE): JsonScan {
+export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> = NONE, arrays: ReadonlySet<string> = NONE, knownAt?: KnownAt): JsonScan {
   const members = new Map<string, [number, number]>();
   const elements = new Map<string, Array<[number, number]>>();
-  const result = (tooDeep: boolean): JsonScan => ({ tooDeep, members, elements });
   let depth = 0;
+  let deepest = 0;
+  const result = (tooDeep: boolean): JsonScan => ({ tooDeep, depth: deepest, members, elements });
+  /** The index of the last byte of the value `knownAt` names at `from` (after whitespace), or -1. */
+  const knownEnd = (from: number): number => {
+    const start = firstByte(json, from);
+    const byte = json[start];
+    const known = (byte === 0x7b || byte === 0x5b) && knownAt ? knownAt(json, start) : undefined;
+    if (!known) return -1;
+    deepest = Math.max(deepest, depth + known.depth);
+    return known.end - 1;
+  };
   let expectKey = false;
   let key: string | undefined;
   let valueStart = -1;
@@ -53,14 +75,23 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
         if (colon < 0) return result(false);
         i = colon;
         valueStart = colon + 1;
+        if (knownAt && key !== undefined && wanted.has(key)) {
+          const last = knownEnd(valueStart);
+          if (last >= 0) i = last;
+          if (deepest > max) return result(true);
+        }
       }
     } else if (byte === 0x7b || byte === 0x5b) {
       if (++depth > max) return result(true);
+      if (depth > deepest) deepest = depth;
       if (depth === 1) expectKey = byte === 0x7b;
       else if (depth === 2 && byte === 0x5b && key !== undefined && arrays.has(key)) {
         items = [];
         elements.set(key, items);
         itemStart = i + 1;
+        const last = knownAt ? knownEnd(itemStart) : -1;
+        if (last >= 0) i = last;
+        if (deepest > max) return result(true);
       }
     } else if (byte === 0x7d || byte === 0x5d) {
       if (depth === 2 && items) {
@@ -76,6 +107,9 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
       } else if (depth === 2 && items) {
         items.push([itemStart, i]);
         itemStart = i + 1;
+        const last = knownAt ? knownEnd(itemStart) : -1;
+        if (last >= 0) i = last;
+        if (deepest > max) return result(true);
       }
     }
   }
@@ -83,6 +117,13 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** Index of the first byte at or after `from` that is not JSON whitespace. */
+export function firstByte(json: Buffer, from: number, to = json.length): number {
+  let i = from;
+  while (i < to && (json[i] === 0x20 || json[i] === 0x0a || json[i] === 0x0d || json[i] === 0x09)) i++;
+  return i;
+}
 
 /** Whether bytes start..end are JSON whitespace only (an empty array's inside). */
 function blank(json: Buffer, start: number, end: number): boolean {

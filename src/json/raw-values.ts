@@ -4,6 +4,7 @@
 // estimate) is worked out once per distinct value and kept here, keyed by the bytes they were
 // parsed from.
 import { LRUCache } from 'lru-cache';
+import { firstByte, scanJson } from './raw-json.js';
 
 /** One distinct value: the value parsed from its bytes (frozen, shared by every request that sends them) and what was derived from it. */
 export interface RawValue {
@@ -11,6 +12,10 @@ export interface RawValue {
   seen: number;
   value: object | undefined;
   readonly derived: Map<string, unknown>;
+  /** The bytes (a copy of their own), from the container's first byte to its last. */
+  readonly bytes: Buffer;
+  /** How deep its objects and arrays nest, itself counted; set when its value is kept. */
+  depth: number;
 }
 
 /**
@@ -25,35 +30,101 @@ const KEPT_BYTES = 8 * 1024 * 1024;
  * kept values out or hold memory.
  */
 const CANDIDATE_BYTES = 1024 * 1024;
+/**
+ * Values are found by their first PREFIX bytes, then compared whole (a memcmp, nothing copied).
+ * Turns that begin alike (`{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_…`)
+ * differ within them; a bucket holds BUCKET values at most, so no input makes a lookup long.
+ */
+const PREFIX = 128;
+const BUCKET = 16;
 
-// Keyed by the bytes as a latin1 string: one copy, and V8 compares long keys by content (it
-// hashes a string over 16 K characters by its length only, so the lookup costs a memcmp).
-const bySize = { sizeCalculation: (_value: RawValue, key: string) => Math.max(1, key.length) };
-const kept = new LRUCache<string, RawValue>({ maxSize: KEPT_BYTES, ...bySize });
-const candidates = new LRUCache<string, RawValue>({ maxSize: CANDIDATE_BYTES, ...bySize });
+const byPrefix = new Map<string, RawValue[]>();
+const prefixOf = (bytes: Buffer, start: number, end: number): string => bytes.toString('latin1', start, Math.min(end, start + PREFIX));
+
+function index(value: RawValue): void {
+  const prefix = prefixOf(value.bytes, 0, value.bytes.length);
+  const bucket = byPrefix.get(prefix);
+  if (!bucket) byPrefix.set(prefix, [value]);
+  else {
+    bucket.unshift(value);
+    // The least recently added of a full bucket goes (and with it, out of its cache).
+    if (bucket.length > BUCKET) forgetValue(bucket[bucket.length - 1]!);
+  }
+}
+
+function unindex(value: RawValue): void {
+  const prefix = prefixOf(value.bytes, 0, value.bytes.length);
+  const bucket = byPrefix.get(prefix);
+  const at = bucket?.indexOf(value) ?? -1;
+  if (at < 0) return;
+  bucket!.splice(at, 1);
+  if (bucket!.length === 0) byPrefix.delete(prefix);
+}
+
+const bySize = { sizeCalculation: (_present: true, value: RawValue) => Math.max(1, value.bytes.length), dispose: (_present: true, value: RawValue) => unindex(value) };
+const kept = new LRUCache<RawValue, true>({ maxSize: KEPT_BYTES, ...bySize });
+const candidates = new LRUCache<RawValue, true>({ maxSize: CANDIDATE_BYTES, ...bySize });
 const byObject = new WeakMap<object, RawValue>();
 
+function forgetValue(value: RawValue): void {
+  unindex(value);
+  kept.delete(value);
+  candidates.delete(value);
+}
+
+/** The value whose bytes are `raw[start, end)`, when it is known. */
+function find(raw: Buffer, start: number, end: number): RawValue | undefined {
+  const bucket = byPrefix.get(prefixOf(raw, start, end));
+  if (!bucket) return undefined;
+  const length = end - start;
+  return bucket.find((value) => value.bytes.length === length && value.bytes.compare(raw, start, end) === 0);
+}
+
 /**
- * The distinct value these bytes (an object or array in a request body) stand for: with its
- * parsed value when they were seen before, so the parser can skip them. Only the parser calls
- * this and `adopt`, before any plugin sees the value: a value changed afterwards is a different
- * object (plugins copy what they change), which is then unknown here and derived afresh.
+ * The distinct value these bytes (an object or array in a request body, from its first byte to
+ * its last) stand for: with its parsed value when they were seen before, so the parser can skip
+ * them. Only the parser calls this and `adopt`, before any plugin sees the value: a value changed
+ * afterwards is a different object (plugins copy what they change), which is then unknown here
+ * and derived afresh.
  */
 export function recognise(bytes: Buffer): RawValue {
-  const key = bytes.toString('latin1');
-  const known = kept.get(key);
+  const known = find(bytes, 0, bytes.length);
   if (known) {
-    known.seen++;
+    sighted(known);
     return known;
   }
-  const candidate = candidates.get(key) ?? { seen: 0, value: undefined, derived: new Map() };
-  candidate.seen++;
-  if (candidate.seen < 2) candidates.set(key, candidate);
-  else {
-    candidates.delete(key);
-    kept.set(key, candidate);
+  const fresh: RawValue = { seen: 1, value: undefined, derived: new Map(), bytes: Buffer.from(bytes), depth: -1 };
+  candidates.set(fresh, true);
+  // Bytes over the budget are not kept (the cache refuses them), so not indexed either.
+  if (candidates.has(fresh)) index(fresh);
+  return fresh;
+}
+
+/** One more body carried `known`'s bytes: from the second it is kept, and it stays among the most recently seen. */
+export function sighted(known: RawValue): void {
+  known.seen++;
+  if (kept.get(known)) return;
+  if (known.seen < 2) return;
+  // Out of the candidates (which drops it from the index), into the values kept.
+  candidates.delete(known);
+  kept.set(known, true);
+  if (kept.has(known)) index(known);
+}
+
+/**
+ * A kept value, parsed before, whose bytes begin at `raw[start]`: the scanner jumps over it
+ * (its depth is known) and the parser does not read it again. Only values of PREFIX bytes or
+ * more are found here; shorter ones cost little to read.
+ */
+export function keptAt(raw: Buffer, start: number): RawValue | undefined {
+  if (raw.length - start < PREFIX) return undefined;
+  const bucket = byPrefix.get(raw.toString('latin1', start, start + PREFIX));
+  if (!bucket) return undefined;
+  for (const value of bucket) {
+    const end = start + value.bytes.length;
+    if (value.value !== undefined && end <= raw.length && value.bytes.compare(raw, start, end) === 0) return value;
   }
-  return candidate;
+  return undefined;
 }
 
 /**
@@ -67,6 +138,7 @@ export function adopt(known: RawValue, value: unknown): void {
   if (!known.value) {
     deepFreeze(value);
     known.value = Object.freeze(shallowCopy(value));
+    known.depth = scanJson(known.bytes, Number.POSITIVE_INFINITY).depth;
   }
   byObject.set(value, known);
 }
@@ -81,9 +153,12 @@ export function instance(known: RawValue): object | undefined {
 
 const shallowCopy = (value: object): object => (Array.isArray(value) ? [...(value as unknown[])] : { ...value });
 
-/** `recognise` and `adopt` in one: `value` was parsed from `bytes`. */
+/** `recognise` and `adopt` in one: `value` was parsed from `bytes` (whitespace around them is dropped, as the body reader does). */
 export function recogniseParsed(value: unknown, bytes: Buffer): void {
-  adopt(recognise(bytes), value);
+  const start = firstByte(bytes, 0);
+  let end = bytes.length;
+  while (end > start && firstByte(bytes, end - 1, end) === end) end--;
+  adopt(recognise(bytes.subarray(start, end)), value);
 }
 
 /**
