@@ -133,6 +133,11 @@ describe('a body whose tools and system prompt were seen before', () => {
     expect(Object.isFrozen((second.tools as object[])[0])).toBe(true);
     expect(Object.isFrozen(second.tools)).toBe(true);
     expect(second.system).toEqual(JSON.parse(text).system);
+    // The system prompt's translation is made once and sent as the same JSON.
+    const options = { model: 'm', stream: true };
+    const chat = toOpenAIRequest(second as unknown as MessagesRequest, options);
+    expect(Buffer.concat(jsonPieces(chat)).toString()).toBe(JSON.stringify(toOpenAIRequest(JSON.parse(text) as MessagesRequest, options)));
+    expect(toOpenAIRequest((await read(text)) as unknown as MessagesRequest, options).messages[0]).toBe(chat.messages[0]);
   });
 
   it("recognises a session's earlier turns one by one, and parses only the new one", async () => {

@@ -36,9 +36,8 @@ const SEPARATOR = '\n\n';
 
 /** Translates an Anthropic Messages request into a Chat Completions request; unknown fields are dropped. */
 export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptions): ChatCompletionRequest {
-  const messages: ChatMessage[] = [];
-  const system = typeof req.system === 'string' ? req.system : joinText(req.system ?? []);
-  if (system) messages.push({ role: 'system', content: system });
+  // The system prompt, the same on every request of a session, is joined and serialised once.
+  const messages: ChatMessage[] = [...((typeof req.system === 'object' ? derivedIfKnown(req.system, 'openai.system', translateSystem) : undefined) ?? systemMessage(req.system))];
   // A session's earlier turns come again on every request: each is translated and serialised once.
   for (const message of req.messages) messages.push(...(derivedIfKnown(message, 'openai.message', translateTurn) ?? convertMessage(message)));
 
@@ -69,6 +68,13 @@ export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptio
   }
   return out;
 }
+
+function systemMessage(system: MessagesRequest['system']): ChatMessage[] {
+  const text = typeof system === 'string' ? system : joinText(system ?? []);
+  return text ? [{ role: 'system', content: text }] : [];
+}
+
+const translateSystem = (system: TextBlock[]): ChatMessage[] => deepFreeze(systemMessage(system).map(withJson));
 
 /** A recognised turn's translation, shared by the requests that send it: frozen, its JSON recorded. */
 const translateTurn = (message: MessageParam): ChatMessage[] => deepFreeze(convertMessage(message).map(withJson));
