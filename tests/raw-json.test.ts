@@ -176,6 +176,21 @@ describe('a body whose tools and system prompt were seen before', () => {
     }
   });
 
+  it('keeps every turn of a session longer than the room for values seen once, a few requests on', async () => {
+    // 2.5 MB of turns the proxy has not seen (a long session after a restart): before, each body
+    // pushed out its own first turns before the next request brought them again, so none was ever kept.
+    const filler = 'The build is green and the change is ready for review. '.repeat(40);
+    const turns = Array.from({ length: 1100 }, (_, n) => ({ role: n % 2 ? 'assistant' : 'user', content: [{ type: 'text', text: `Long session turn ${n}: ${filler}` }] }));
+    const text = JSON.stringify({ model: 'm', max_tokens: 1, messages: turns });
+    let last: object[] = [];
+    for (let i = 0; i < 4; i++) last = (await read(text)).messages as object[];
+    const again = (await read(text)).messages as object[];
+    expect(again).toEqual(turns);
+    // Kept: each request gets the turn's kept value, its contents shared and frozen.
+    const content = (turn: object | undefined) => (turn as { content: object }).content;
+    expect(again.filter((turn, n) => Object.isFrozen(turn) && content(turn) === content(last[n])).length).toBe(turns.length);
+  });
+
   it('names a syntax error as it does for a body seen for the first time', async () => {
     const text = fixture.toString();
     await read(text);

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
 import { firstByte, oneByteText, scanJson, type JsonScan } from '../json/raw-json.js';
-import { adopt, instance, keptAt, recognise, sighted, type RawValue } from '../json/raw-values.js';
+import { adopt, instance, keptAt, newBody, recognise, sighted, type RawValue } from '../json/raw-values.js';
 
 /**
  * Deepest nesting of objects and arrays a request body may have. Real tool schemas and messages
@@ -93,6 +93,7 @@ interface Place {
  */
 function placesOf(raw: Buffer, scan: JsonScan, found: ReadonlyMap<number, RawValue>): Place[] {
   const places: Place[] = [];
+  const budget = newBody();
   const add = (from: number, to: number, name: string, array?: string, index = 0) => {
     const start = firstByte(raw, from, to);
     if (raw[start] !== 0x7b && raw[start] !== 0x5b) return;
@@ -103,7 +104,7 @@ function placesOf(raw: Buffer, scan: JsonScan, found: ReadonlyMap<number, RawVal
     if (seen && start + seen.bytes.length === end) {
       sighted(seen);
       known = seen;
-    } else known = recognise(raw.subarray(start, end));
+    } else known = recognise(raw.subarray(start, end), budget);
     places.push({ start, end, name, index, known, ...(array === undefined ? {} : { array }) });
   };
   for (const [name, [start, end]] of scan.members) add(start, end, name);

@@ -27,7 +27,11 @@ const KEPT_BYTES = 8 * 1024 * 1024;
 /**
  * Values seen once wait here for a second sighting, with only their bytes: a session's turn comes
  * again with its next request, a one-off prompt never does, and many of those must not push the
- * kept values out or hold memory.
+ * kept values out or hold memory. One body admits at most this many bytes of them, the first it
+ * carries: a body with more new turns than that (a long session the proxy sees for the first
+ * time) would otherwise push out its own first turns before the next request brings them again,
+ * and then every request after it, so none of them would ever be kept. The rest wait for a
+ * later request, which finds the first ones kept.
  */
 const CANDIDATE_BYTES = 1024 * 1024;
 /**
@@ -87,18 +91,27 @@ function find(raw: Buffer, start: number, end: number): RawValue | undefined {
  * afterwards is a different object (plugins copy what they change), which is then unknown here
  * and derived afresh.
  */
-export function recognise(bytes: Buffer): RawValue {
+export function recognise(bytes: Buffer, body: BodyBudget = newBody()): RawValue {
   const known = find(bytes, 0, bytes.length);
   if (known) {
     sighted(known);
     return known;
   }
   const fresh: RawValue = { seen: 1, value: undefined, derived: new Map(), bytes: Buffer.from(bytes), depth: -1 };
+  if (body.candidateBytes < bytes.length) return fresh;
+  body.candidateBytes -= bytes.length;
   candidates.set(fresh, true);
   // Bytes over the budget are not kept (the cache refuses them), so not indexed either.
   if (candidates.has(fresh)) index(fresh);
   return fresh;
 }
+
+/** What one body may still add to the values seen once (see CANDIDATE_BYTES). */
+export interface BodyBudget {
+  candidateBytes: number;
+}
+
+export const newBody = (): BodyBudget => ({ candidateBytes: CANDIDATE_BYTES });
 
 /** One more body carried `known`'s bytes: from the second it is kept, and it stays among the most recently seen. */
 export function sighted(known: RawValue): void {
