@@ -6,7 +6,8 @@
 // proxy's CPU per request from its own process accounting, also in floors (JSON.parse, stringify
 // and SHA-256 of the body, timed in the proxy's process after each batch). Claude Code's captured request
 // (76 KB, 24 tools) is the body; the size scenarios grow it to 400 KB and 2 MB with a longer
-// conversation and shrink it to 10 KB. Writes bench/results/perf.json and perf.md.
+// conversation and shrink it to 10 KB. For scale, a plain node:http reference proxy and a byte
+// pass-through (bench/perf/) run the same scenarios. Writes bench/results/perf.json and perf.md.
 // Run: npm run build && node --import tsx bench/perf.ts   (part of npm run bench)
 // BENCH_PERF_ROUNDS (default 5), BENCH_PERF_ONLY=<substring of a scenario name>.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -129,8 +130,8 @@ interface Scenario {
   warm?: number;
   /** Send every request with a different last user turn (a miss even with the cache on). */
   headers?: Record<string, string>;
-  /** The process under test: the proxy, or the plain node:http reference (bench/perf/reference-process.mjs). */
-  process?: 'proxy' | 'reference';
+  /** The process under test: the proxy, the plain node:http reference (bench/perf/reference-process.mjs) or the byte pass-through (bench/perf/passthrough-process.mjs). */
+  process?: 'proxy' | 'reference' | 'passthrough';
 }
 
 interface Result {
@@ -150,7 +151,8 @@ interface Result {
 }
 
 async function run(scenario: Scenario, upstream: Child): Promise<Result> {
-  const proxy = await start(scenario.process === 'reference' ? './perf/reference-process.mjs' : './perf/proxy-process.mjs', [JSON.stringify(scenario.config)]);
+  const script = scenario.process === undefined || scenario.process === 'proxy' ? 'proxy' : scenario.process;
+  const proxy = await start(`./perf/${script}-process.mjs`, [JSON.stringify(scenario.config)]);
   const anthropic = JSON.parse(scenario.body) as MessagesRequest;
   const request = { ...anthropic, stream: scenario.stream };
   const proxyTarget: Target = {
@@ -259,6 +261,7 @@ const scenarios: Scenario[] = [
     : []),
   // About the least a Node proxy can do with the same request, for scale (no plugins, no cache, no checks).
   ...[1, 16].map((concurrency) => ({ name: `reference stream c=${concurrency}`, process: 'reference' as const, config: { upstream: upstream.url }, body, stream: true, concurrency, count: concurrency === 1 ? 200 : 400 })),
+  ...[1, 16].map((concurrency) => ({ name: `pass-through stream c=${concurrency}`, process: 'passthrough' as const, config: { upstream: upstream.url }, body, stream: true, concurrency, count: concurrency === 1 ? 200 : 400 })),
   ...[10, 76, 400, 2048].map((kb) => ({ name: `miss stream c=1 ${kb} KB`, config: miss(upstream.url), body: kb === 76 ? body : sized(fixture, kb), stream: true, concurrency: 1, count: kb >= 400 ? 60 : 200 })),
 ].filter((scenario) => ONLY === undefined || scenario.name.includes(ONLY));
 
