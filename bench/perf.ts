@@ -151,7 +151,7 @@ interface Result {
 }
 
 async function run(scenario: Scenario, upstream: Child): Promise<Result> {
-  const script = scenario.process === undefined || scenario.process === 'proxy' ? 'proxy' : scenario.process;
+  const script = scenario.process ?? 'proxy';
   const proxy = await start(`./perf/${script}-process.mjs`, [JSON.stringify(scenario.config)]);
   const anthropic = JSON.parse(scenario.body) as MessagesRequest;
   const request = { ...anthropic, stream: scenario.stream };

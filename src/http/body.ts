@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context as KoaContext } from 'koa';
 import { ProxyError, invalidRequest } from '../errors.js';
-import { firstByte, oneByteText, scanJson, type JsonScan } from '../json/raw-json.js';
+import { oneByteText, scanJson, trimmed, type JsonScan } from '../json/raw-json.js';
 import { adopt, instance, keptAt, newBody, recognise, sighted, type RawValue } from '../json/raw-values.js';
 
 /**
@@ -95,10 +95,8 @@ function placesOf(raw: Buffer, scan: JsonScan, found: ReadonlyMap<number, RawVal
   const places: Place[] = [];
   const budget = newBody();
   const add = (from: number, to: number, name: string, array?: string, index = 0) => {
-    const start = firstByte(raw, from, to);
+    const [start, end] = trimmed(raw, from, to);
     if (raw[start] !== 0x7b && raw[start] !== 0x5b) return;
-    let end = to;
-    while (end > start && isBlank(raw[end - 1]!)) end--;
     const seen = found.get(start);
     let known: RawValue;
     if (seen && start + seen.bytes.length === end) {
@@ -111,8 +109,6 @@ function placesOf(raw: Buffer, scan: JsonScan, found: ReadonlyMap<number, RawVal
   for (const [name, items] of scan.elements) items.forEach(([start, end], index) => add(start, end, name, name, index));
   return places.sort((a, b) => a.start - b.start);
 }
-
-const isBlank = (byte: number): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 
 /** The body's one-byte text with the given member values (in order) written as `null`. */
 function textWithout(raw: Buffer, spans: ReadonlyArray<{ start: number; end: number }>): string {

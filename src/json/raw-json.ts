@@ -42,9 +42,10 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
   const result = (tooDeep: boolean): JsonScan => ({ tooDeep, depth: deepest, members, elements });
   /** The index of the last byte of the value `knownAt` names at `from` (after whitespace), or -1. */
   const knownEnd = (from: number): number => {
+    if (!knownAt) return -1;
     const start = firstByte(json, from);
     const byte = json[start];
-    const known = (byte === 0x7b || byte === 0x5b) && knownAt ? knownAt(json, start) : undefined;
+    const known = byte === 0x7b || byte === 0x5b ? knownAt(json, start) : undefined;
     if (!known) return -1;
     deepest = Math.max(deepest, depth + known.depth);
     return known.end - 1;
@@ -75,7 +76,7 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
         if (colon < 0) return result(false);
         i = colon;
         valueStart = colon + 1;
-        if (knownAt && key !== undefined && wanted.has(key)) {
+        if (key !== undefined && wanted.has(key)) {
           const last = knownEnd(valueStart);
           if (last >= 0) i = last;
           if (deepest > max) return result(true);
@@ -89,13 +90,13 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
         items = [];
         elements.set(key, items);
         itemStart = i + 1;
-        const last = knownAt ? knownEnd(itemStart) : -1;
+        const last = knownEnd(itemStart);
         if (last >= 0) i = last;
         if (deepest > max) return result(true);
       }
     } else if (byte === 0x7d || byte === 0x5d) {
       if (depth === 2 && items) {
-        if (items.length > 0 || !blank(json, itemStart, i)) items.push([itemStart, i]);
+        if (items.length > 0 || firstByte(json, itemStart, i) < i) items.push([itemStart, i]);
         items = undefined;
       }
       if (depth === 1) close(i);
@@ -107,7 +108,7 @@ export function scanJson(json: Buffer, max: number, wanted: ReadonlySet<string> 
       } else if (depth === 2 && items) {
         items.push([itemStart, i]);
         itemStart = i + 1;
-        const last = knownAt ? knownEnd(itemStart) : -1;
+        const last = knownEnd(itemStart);
         if (last >= 0) i = last;
         if (deepest > max) return result(true);
       }
@@ -121,18 +122,20 @@ const NONE: ReadonlySet<string> = new Set();
 /** Index of the first byte at or after `from` that is not JSON whitespace. */
 export function firstByte(json: Buffer, from: number, to = json.length): number {
   let i = from;
-  while (i < to && (json[i] === 0x20 || json[i] === 0x0a || json[i] === 0x0d || json[i] === 0x09)) i++;
+  while (i < to && isBlank(json[i]!)) i++;
   return i;
 }
 
-/** Whether bytes start..end are JSON whitespace only (an empty array's inside). */
-function blank(json: Buffer, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) {
-    const byte = json[i];
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) return false;
-  }
-  return true;
+/** The range [start, end) of `json[from, to)` without the JSON whitespace around it. */
+export function trimmed(json: Buffer, from: number, to: number): [number, number] {
+  const start = firstByte(json, from, to);
+  let end = to;
+  while (end > start && isBlank(json[end - 1]!)) end--;
+  return [start, end];
 }
+
+const isBlank = (byte: number): boolean => byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
+
 /** Member names longer than this are never asked for. */
 const LONGEST_NAME = 64;
 

@@ -4,7 +4,7 @@
 // estimate) is worked out once per distinct value and kept here, keyed by the bytes they were
 // parsed from.
 import { LRUCache } from 'lru-cache';
-import { firstByte, scanJson } from './raw-json.js';
+import { scanJson, trimmed } from './raw-json.js';
 
 /** One distinct value: the value parsed from its bytes (frozen, shared by every request that sends them) and what was derived from it. */
 export interface RawValue {
@@ -168,9 +168,7 @@ const shallowCopy = (value: object): object => (Array.isArray(value) ? [...(valu
 
 /** `recognise` and `adopt` in one: `value` was parsed from `bytes` (whitespace around them is dropped, as the body reader does). */
 export function recogniseParsed(value: unknown, bytes: Buffer): void {
-  const start = firstByte(bytes, 0);
-  let end = bytes.length;
-  while (end > start && firstByte(bytes, end - 1, end) === end) end--;
+  const [start, end] = trimmed(bytes, 0, bytes.length);
   adopt(recognise(bytes.subarray(start, end)), value);
 }
 

@@ -37,7 +37,8 @@ const SEPARATOR = '\n\n';
 /** Translates an Anthropic Messages request into a Chat Completions request; unknown fields are dropped. */
 export function toOpenAIRequest(req: MessagesRequest, opts: ToOpenAIRequestOptions): ChatCompletionRequest {
   // The system prompt, the same on every request of a session, is joined and serialised once.
-  const messages: ChatMessage[] = [...((typeof req.system === 'object' ? derivedIfKnown(req.system, 'openai.system', translateSystem) : undefined) ?? systemMessage(req.system))];
+  const system = typeof req.system === 'object' ? derivedIfKnown(req.system, 'openai.system', translateSystem) : undefined;
+  const messages: ChatMessage[] = [...(system ?? systemMessage(req.system))];
   // A session's earlier turns come again on every request: each is translated and serialised once.
   for (const message of req.messages) messages.push(...(derivedIfKnown(message, 'openai.message', translateTurn) ?? convertMessage(message)));
 
