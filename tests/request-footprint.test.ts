@@ -1,5 +1,6 @@
 // What the changes that keep an open stream small must not change: the bytes a backend
 // receives, the cache keys (they are stored in Redis), and what plugins can rely on.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MessagesRequest } from '../src/anthropic/types.js';
 import type { Plugin, ProxyContext } from '../src/kernel/types.js';
@@ -23,12 +24,26 @@ const wide: MessagesRequest = {
 };
 const ctxFor = (body: MessagesRequest) => ({ body, route: { backend: { name: 'gpu' }, model: 'm' }, state: {} }) as unknown as ProxyContext;
 
-describe('cache keys hashed in pieces', () => {
-  it('are the digests the one-string canonical text gave (keys already in Redis stay valid)', () => {
-    // Computed with the implementation that built the whole canonical text first.
+/** The key's definition (docs/CACHE.md), written out plainly: canonical JSON, and each big value as the digest of its own. */
+const canonicalJson = (value: unknown, strip = true): string => {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item, strip)).join(',')}]`;
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
+  const entries = Object.entries(value).filter(([key, item]) => item !== undefined && !(strip && key === 'cache_control'));
+  return `{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item, strip && key !== 'input' && key !== 'input_schema')}`).join(',')}}`;
+};
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const digest = (value: unknown) => `#${sha256(canonicalJson(value))}`;
+
+describe('cache keys', () => {
+  it('are the SHA-256 of the settings with the digest of the tools, the system prompt and each turn in their place', () => {
     const keys = computeCacheKeys(ctxFor(wide));
-    expect(keys.key).toBe('llmp:v1:55532251c306e38587e731dcb101eb1a1cd4e6de72202a14c7508b7bd9296a06');
-    expect(keys.scope()).toBe('llmp:v1:scope:8758fb800abe1bc9bf36f4a7f2159f7a5a01a287e2df9e077f1f2ff0c65e84e4');
+    const [first, second, last] = wide.messages.map(digest);
+    const text = (turn: string) => `{"backend":"gpu","model":"m","max_tokens":100,"messages":[${first},${second},${turn}],"system":${digest(wide.system)},"tools":${digest(wide.tools)}}`;
+    expect(keys.key).toBe(`llmp:v2:${sha256(text(last!))}`);
+    expect(keys.scope()).toBe(`llmp:v2:scope:${sha256(text('<last-user-turn>'))}`);
+    // What keys stored in Redis are: a change here makes every stored answer a miss (bump CACHE_NAMESPACE).
+    expect(keys.key).toBe('llmp:v2:c5d40da2cfb8ac6a3ca16341a0793153382a73fcbc5972798d65fc28045384c2');
+    expect(keys.scope()).toBe('llmp:v2:scope:06bbca3bd0cf11474d4b91fd19bd79dd1d7086b970c85308e969e34891c3c567');
   });
 
   it('skip the scope digest when no semantic tier asks for it, with the same key', () => {

@@ -64,7 +64,7 @@ describe.skipIf(!redisPresent && !redisRequired)('the Redis cache (L2) on one Re
     a.enqueue(answer(big));
     await post(pxA.url, ask('redis big answer'));
     await until(async () => (await client.dbsize()) > 1, 'the big answer in Redis');
-    const keys = await client.keys('llmp:v1:*');
+    const keys = await client.keys('llmp:v2:*');
     const sizes = await Promise.all(keys.map(async (key) => ({ key, size: await client.strlen(key), marker: await client.getrange(key, 0, 0) })));
     const compressed = sizes.filter((entry) => entry.marker === 'b');
     expect(compressed).toHaveLength(1);

@@ -30,7 +30,7 @@ const base: MessagesRequest = {
 describe('the exact cache key', () => {
   it('is namespaced and versioned, and ignores key order, metadata, stream and every cache_control', () => {
     const key = keyOf(base);
-    expect(key).toMatch(/^llmp:v1:[0-9a-f]{64}$/);
+    expect(key).toMatch(/^llmp:v2:[0-9a-f]{64}$/);
     const reordered = JSON.parse(JSON.stringify({ messages: base.messages, tools: base.tools, system: base.system, max_tokens: 100, model: 'x' })) as MessagesRequest;
     expect(keyOf(reordered)).toBe(key);
     const marked: MessagesRequest = {
@@ -83,7 +83,7 @@ describe('the scope (for a semantic cache)', () => {
     const b = computeCacheKeys(ctxFor({ ...base, messages: [...base.messages.slice(0, 2), { role: 'user', content: 'show me the files' }] }));
     expect(a.key).not.toBe(b.key);
     expect(a.scope()).toBe(b.scope());
-    expect(a.scope()).toMatch(/^llmp:v1:scope:[0-9a-f]{64}$/);
+    expect(a.scope()).toMatch(/^llmp:v2:scope:[0-9a-f]{64}$/);
     expect(a.lastUserText).toBe('list the files');
     expect(b.lastUserText).toBe('show me the files');
     expect(a.semanticEligible).toBe(true);
@@ -108,14 +108,16 @@ describe.skipIf(!fixturesPresent && !fixturesRequired)('on a real Claude Code re
   });
 });
 
-describe('the key of a request whose tools and system prompt were recognised by their bytes', () => {
+describe('the key of a request whose tools, system prompt and turns were recognised by their bytes', () => {
   it('is the key of the same request parsed afresh, and differs when the tools do', async () => {
     const { scanJson } = await import('../../json/raw-json.js');
     const { recogniseParsed } = await import('../../json/raw-values.js');
     const recognised = (text: string): MessagesRequest => {
       const raw = Buffer.from(text);
       const body = JSON.parse(text) as Record<string, unknown>;
-      for (const [name, [start, end]] of scanJson(raw, 128, new Set(['tools', 'system'])).members) recogniseParsed(body[name], raw.subarray(start, end));
+      const scan = scanJson(raw, 128, new Set(['tools', 'system']), new Set(['messages']));
+      for (const [name, [start, end]] of scan.members) recogniseParsed(body[name], raw.subarray(start, end));
+      scan.elements.get('messages')?.forEach(([start, end], i) => recogniseParsed((body.messages as unknown[])[i], raw.subarray(start, end)));
       return body as unknown as MessagesRequest;
     };
     const text = JSON.stringify(base);
@@ -125,5 +127,8 @@ describe('the key of a request whose tools and system prompt were recognised by 
     const otherTools = text.replace('"command"', '"cmd"');
     expect(keyOf(recognised(otherTools))).toBe(keyOf(JSON.parse(otherTools) as MessagesRequest));
     expect(keyOf(recognised(otherTools))).not.toBe(plain);
+    const otherTurn = text.replace('list the files', 'list the folders');
+    expect(keyOf(recognised(otherTurn))).toBe(keyOf(JSON.parse(otherTurn) as MessagesRequest));
+    expect(keyOf(recognised(otherTurn))).not.toBe(plain);
   });
 });

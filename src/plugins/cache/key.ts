@@ -4,12 +4,12 @@ import type { MessageParam, MessagesRequest } from '../../anthropic/types.js';
 import type { ProxyContext } from '../../kernel/types.js';
 
 /** Namespace and format version of every cache key; bump the version when the key or the stored format changes. */
-export const CACHE_NAMESPACE = 'llmp:v1:';
+export const CACHE_NAMESPACE = 'llmp:v2:';
 
 export interface CacheKeys {
-  /** `llmp:v1:<sha256>` over everything that determines the answer. */
+  /** `llmp:v2:<sha256>` over everything that determines the answer. */
   readonly key: string;
-  /** `llmp:v1:scope:<sha256>`: the same minus the last user turn (a semantic cache compares only answers of one scope). */
+  /** `llmp:v2:scope:<sha256>`: the same minus the last user turn (a semantic cache compares only answers of one scope). */
   scope(): string;
   /** The text of the last user turn (its text blocks joined by newlines); '' when there is none. */
   readonly lastUserText: string;
@@ -47,62 +47,51 @@ const FLUSH_AT = 16 * 1024;
 const DATA_KEYS = new Set(['input', 'input_schema']);
 
 /**
- * The request's keys, computed on first use and kept on `ctx.state` (the body is serialised once
- * per request). `withScope` (a semantic tier is present) also hashes the scope, at once: the
- * keys live as long as the request, and must not hold the ~100 KB canonical text for that.
+ * The request's keys, computed on first use and kept on `ctx.state` (the body is read once per
+ * request). `withScope` (a semantic tier is present) also hashes the scope, at once: the keys live
+ * as long as the request and must not hold its conversation for that.
  */
 export function cacheKeysOf(ctx: ProxyContext, withScope = true): CacheKeys {
   ctx.state.cacheKeys ??= computeCacheKeys(ctx, withScope);
   return ctx.state.cacheKeys;
 }
 
+/**
+ * The key is the SHA-256 of a short text: the request's settings in canonical JSON, with the
+ * digest of each big value (the tools, a system prompt of blocks, every turn) in its place, as
+ * `#<sha256 of its canonical JSON>`, which no JSON value begins with. Claude Code sends the same
+ * tools, system prompt and earlier turns on every request of a session: their digests are worked
+ * out once per distinct value (raw-values.ts), so a request costs the hashing of its new turns
+ * only. The scope is the same text with a marker in place of the last user turn's digest.
+ */
 export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys {
   const body = ctx.body;
   const lastUser = lastUserTurn(body.messages);
-  // The canonical text goes straight into the digests, a few KB at a time: as one string it is
-  // ~160 KB (two-byte: Claude Code's prompts carry dashes), a large object V8 frees only in a full GC.
-  // The scope digest is the same text with a marker in place of the last user turn.
-  const keyHash = createHash('sha256');
-  const scopeHash = withScope && lastUser >= 0 ? createHash('sha256') : undefined;
-  const both: Sink[] = scopeHash ? [keyHash, scopeHash] : [keyHash];
-  const writer = new CanonicalWriter(both);
-  writer.raw('{"backend":');
-  writer.value(ctx.route?.backend.name ?? null, false);
-  writer.raw(',"model":');
-  writer.value(ctx.route?.model ?? body.model, false);
-  if (ctx.state.clientKeyId !== undefined) {
-    writer.raw(',"tenant":');
-    writer.value(ctx.state.clientKeyId, false);
-  }
+  let text = `{"backend":${canonical(ctx.route?.backend.name ?? null)},"model":${canonical(ctx.route?.model ?? body.model)}`;
+  if (ctx.state.clientKeyId !== undefined) text += `,"tenant":${canonical(ctx.state.clientKeyId)}`;
+  // Where the last user turn's digest lies in the text.
+  let turnStart = -1;
+  let turnEnd = -1;
   for (const field of DETERMINANTS) {
     const value = body[field];
     if (value === undefined) continue;
-    writer.raw(`,"${field}":`);
-    if ((field === 'tools' || field === 'system') && typeof value === 'object') {
-      writer.recognised(value);
-      continue;
-    }
     if (field !== 'messages') {
-      writer.value(value, true);
+      text += `,"${field}":${(field === 'tools' || field === 'system') && typeof value === 'object' ? digestOf(value) : canonical(value)}`;
       continue;
     }
-    writer.raw('[');
+    text += ',"messages":[';
     for (let i = 0; i < body.messages.length; i++) {
-      if (i > 0) writer.raw(',');
-      if (i === lastUser) writer.into([keyHash]);
-      writer.recognised(body.messages[i]);
-      if (i === lastUser) {
-        writer.into(both);
-        scopeHash?.update('<last-user-turn>');
-      }
+      if (i > 0) text += ',';
+      if (i === lastUser) turnStart = text.length;
+      text += digestOf(body.messages[i]);
+      if (i === lastUser) turnEnd = text.length;
     }
-    writer.raw(']');
+    text += ']';
   }
-  writer.raw('}');
-  writer.flush();
+  text += '}';
+  const digest = sha256(text);
+  const scope = withScope ? `${CACHE_NAMESPACE}scope:${turnStart < 0 ? digest : sha256(text.slice(0, turnStart) + SCOPE_MARKER + text.slice(turnEnd))}` : undefined;
   const turn = lastUser >= 0 ? body.messages[lastUser] : undefined;
-  const digest = keyHash.digest('hex');
-  const scope = withScope ? `${CACHE_NAMESPACE}scope:${scopeHash?.digest('hex') ?? digest}` : undefined;
   return {
     key: CACHE_NAMESPACE + digest,
     scope: () => {
@@ -112,6 +101,34 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     lastUserText: turn ? textOf(turn) : '',
     semanticEligible: turn !== undefined && isTextOnly(turn),
   };
+}
+
+/** Stands for the last user turn in the scope's text. */
+const SCOPE_MARKER = '<last-user-turn>';
+
+const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+
+/** A value's canonical JSON, written whole (the settings: short). */
+function canonical(value: unknown): string {
+  let text = '';
+  const writer = new CanonicalWriter({ update: (data: string) => (text += data) });
+  writer.value(value, true);
+  writer.flush();
+  return text;
+}
+
+/** `#` and the SHA-256 of the value's canonical JSON, worked out once per distinct value recognised by its bytes. */
+function digestOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return canonical(value);
+  return derivedIfKnown(value, 'cache.digest', digestOfObject) ?? digestOfObject(value);
+}
+
+function digestOfObject(value: object): string {
+  const hash = createHash('sha256');
+  const writer = new CanonicalWriter(hash);
+  writer.value(value, true);
+  writer.flush();
+  return `#${hash.digest('hex')}`;
 }
 
 /** Index of the last user message, when only `role: "system"` messages follow it; else -1. */
@@ -135,63 +152,25 @@ function isTextOnly(message: MessageParam): boolean {
 
 /** Where canonical text goes: a hash, or a collector of text. */
 interface Sink {
-  update(data: string | Buffer): unknown;
-}
-
-/**
- * The canonical text of a recognised value as UTF-8, written once per distinct value (see
- * raw-values.ts): the key is the same SHA-256 over the same text (keys already stored stay
- * valid), without the walk that writes it.
- */
-function canonicalBytes(value: object): Buffer {
-  const pieces: Buffer[] = [];
-  const writer = new CanonicalWriter([{ update: (data: string | Buffer) => pieces.push(typeof data === 'string' ? Buffer.from(data) : data) }]);
-  writer.value(value, true);
-  writer.flush();
-  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+  update(data: string): unknown;
 }
 
 /**
  * Canonical JSON in one walk: object keys sorted, `undefined` dropped as JSON.stringify does,
- * and `cache_control` skipped outside user data (tool inputs and schemas). Written into hashes
+ * and `cache_control` skipped outside user data (tool inputs and schemas). Written into its sink
  * in pieces of about FLUSH_AT characters, cut only between tokens (never inside a surrogate pair).
  */
 class CanonicalWriter {
   #out = '';
-  #sinks: readonly Sink[];
+  readonly #sink: Sink;
 
-  constructor(sinks: readonly Sink[]) {
-    this.#sinks = sinks;
-  }
-
-  /** Flushes what was written so far, then writes into `sinks`. */
-  into(sinks: readonly Sink[]): void {
-    this.flush();
-    this.#sinks = sinks;
+  constructor(sink: Sink) {
+    this.#sink = sink;
   }
 
   flush(): void {
-    for (const sink of this.#sinks) sink.update(this.#out);
+    this.#sink.update(this.#out);
     this.#out = '';
-  }
-
-  raw(text: string): void {
-    this.#out += text;
-  }
-
-  /**
-   * A value that comes again on every request of a session (tools, system prompt, a turn): when it
-   * was recognised by its bytes, its canonical text is written once and hashed from those bytes
-   * after that (the same text, so the same key); any other value is walked as usual.
-   */
-  recognised(value: unknown): void {
-    const utf8 = typeof value === 'object' && value !== null ? derivedIfKnown(value, 'cache.canonical', canonicalBytes) : undefined;
-    if (!utf8) {
-      this.value(value, true);
-      return;
-    }
-    this.flush();
-    for (const sink of this.#sinks) sink.update(utf8);
   }
 
   value(value: unknown, strip: boolean): void {
