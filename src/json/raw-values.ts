@@ -1,6 +1,6 @@
 // Values of a request body recognised across requests by their bytes. Claude Code sends the same
 // 24 tools (~60 KB), system prompt and earlier turns on every request of a session: what is
-// derived from them (their translation and its JSON, their canonical cache-key text, their token
+// derived from them (their translation and its JSON, the digest that stands for them in the cache key, their token
 // estimate) is worked out once per distinct value and kept here, keyed by the bytes they were
 // parsed from.
 import { LRUCache } from 'lru-cache';
