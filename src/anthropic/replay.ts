@@ -2,19 +2,7 @@ import type { ContentBlockStart, ContentDelta, Message, ResponseContentBlock, St
 
 /** A valid Anthropic event stream for a whole message (e.g. a cached answer to a streaming request). */
 export function messageToEvents(message: Message): StreamEvent[] {
-  const events: StreamEvent[] = [
-    {
-      type: 'message_start',
-      message: {
-        ...message,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { ...message.usage, output_tokens: 0 },
-      },
-    },
-    { type: 'ping' },
-  ];
+  const events: StreamEvent[] = [startEvent(message), { type: 'ping' }];
   message.content.forEach((block, index) => {
     events.push({ type: 'content_block_start', index, content_block: startOf(block) });
     for (const delta of deltasOf(block)) events.push({ type: 'content_block_delta', index, delta });
@@ -29,6 +17,14 @@ export function messageToEvents(message: Message): StreamEvent[] {
     { type: 'message_stop' },
   );
   return events;
+}
+
+/** The `message_start` of a stream that replays `message`. */
+export function startEvent(message: Message): StreamEvent {
+  return {
+    type: 'message_start',
+    message: { ...message, content: [], stop_reason: null, stop_sequence: null, usage: { ...message.usage, output_tokens: 0 } },
+  };
 }
 
 function startOf(block: ResponseContentBlock): ContentBlockStart {

@@ -3,7 +3,7 @@ import type { Context as KoaContext } from 'koa';
 import type { MessagesRequest, StreamEvent } from '../anthropic/types.js';
 import { collectMessage } from '../anthropic/accumulate.js';
 import { countInputTokens } from '../backends/count-tokens.js';
-import { messageToEvents } from '../anthropic/replay.js';
+import { messageJson, replayEvents } from '../anthropic/resent-message.js';
 import { peekFirst } from '../anthropic/peek-first.js';
 import { readJsonBody } from '../http/body.js';
 import { ProxyError, toProxyError } from '../errors.js';
@@ -71,9 +71,11 @@ export async function runPipeline(koa: KoaContext, deps: PipelineDeps, endpoint:
       const response = await produce();
       const message = response.kind === 'message' ? response.message : await collectMessage(response.events);
       koa.set(ctx.responseHeaders);
-      koa.body = message;
+      koa.type = 'application/json';
+      const json = messageJson(message);
+      koa.body = json;
       // Model output is the client's own content: the kernel does not scrub it (README, Security).
-      koa.state.modelOutput = message;
+      koa.state.modelOutput = json;
       Object.assign(outcome, { complete: true, messageId: message.id, usage: message.usage, stopReason: message.stop_reason });
     }
   } catch (thrown) {
@@ -229,7 +231,7 @@ function pickSummary(summary: StreamSummary, receivedAt: number): Partial<Outcom
 async function* eventsOf(produce: () => Promise<ProviderResponse>): AsyncIterable<StreamEvent> {
   const response = await produce();
   if (response.kind === 'stream') yield* response.events;
-  else yield* messageToEvents(response.message);
+  else yield* replayEvents(response.message);
 }
 
 function logOutcome(ctx: ProxyContext, outcome: Outcome): void {

@@ -1,4 +1,5 @@
 import { randomId } from '../../random-id.js';
+import { resent } from '../../anthropic/resent-message.js';
 import type { Message, Usage } from '../../anthropic/types.js';
 import { isRecord } from '../../config/is-record.js';
 import type { CacheHit } from '../../kernel/types.js';
@@ -43,8 +44,11 @@ export function decodeAnswer(text: string): CachedAnswer | undefined {
 
 export const ageSeconds = (answer: CachedAnswer, now = Date.now()): number => Math.max(0, Math.floor((now - answer.meta.storedAt) / 1000));
 
-/** A stored answer as the response to this request: its usage as first reported, a message id of its own. */
+/**
+ * A stored answer as the response to this request: its usage as first reported, a message id of
+ * its own; its JSON and events are written once per stored message (src/anthropic/resent-message.ts).
+ */
 export function toCacheHit(stored: Message, tier: string, status: CacheHit['status'], age: number): CacheHit {
-  const message: Message = { ...stored, id: `msg_${randomId(12, 'base64url')}` };
+  const message = resent(stored, `msg_${randomId(12, 'base64url')}`);
   return { status, tier, response: { kind: 'message', message }, ageSeconds: age };
 }

@@ -1,7 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import { describe, expect, it } from 'vitest';
 import { anthropicTextEvents, openaiTextChunks, openaiToolCallChunks, startFakeUpstream } from '../../../tests/support/fake-upstream.js';
-import { openaiBackend, parseSSE, startProxy } from '../../../tests/support/proxy.js';
+import { openaiBackend, parseSSE, postMessages, startProxy } from '../../../tests/support/proxy.js';
 import { ask, cachedProxySuite, cachePlugins, cacheReport, post, sleep } from '../../../tests/support/cache.js';
 
 const TOOL: Anthropic.Tool = { name: 'Bash', description: 'Run a shell command', input_schema: { type: 'object', properties: { command: { type: 'string' } } } };
@@ -114,6 +114,25 @@ describe('the in-process cache (L1)', () => {
     const events = parseSSE(res.text).map((e) => e.event);
     expect(events[0]).toBe('message_start');
     expect(events.slice(-2)).toEqual(['message_delta', 'message_stop']);
+  });
+
+  it('sends every hit of one answer as the same bytes but for its id, as JSON and as SSE', async () => {
+    const { upstream, px } = suite;
+    upstream.enqueue({ kind: 'openai-stream', chunks: openaiToolCallChunks([{ name: 'Bash', args: { command: 'ls — “all”' } }], { usage: { prompt_tokens: 50, completion_tokens: 7 } }) });
+    const miss = await postMessages(px.url, ask('l1 same bytes', { tools: [TOOL] }));
+    const hits = [await postMessages(px.url, ask('l1 same bytes', { tools: [TOOL] })), await postMessages(px.url, ask('l1 same bytes', { tools: [TOOL] }))];
+    expect(hits.map((hit) => hit.headers.get('content-type'))).toEqual(['application/json; charset=utf-8', 'application/json; charset=utf-8']);
+    const [a, b] = hits.map((hit) => JSON.parse(hit.text) as Anthropic.Message);
+    expect(a!.id).not.toBe(b!.id);
+    expect({ ...a, id: '' }).toEqual({ ...(JSON.parse(miss.text) as Anthropic.Message), id: '' });
+    expect(hits[1]!.text).toBe(hits[0]!.text.replace(a!.id, b!.id));
+
+    const streamed = [await postMessages(px.url, { ...ask('l1 same bytes', { tools: [TOOL] }), stream: true }), await postMessages(px.url, { ...ask('l1 same bytes', { tools: [TOOL] }), stream: true })];
+    const ids = streamed.map((res) => (parseSSE(res.text)[0]!.data as { message: { id: string } }).message.id);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(streamed[1]!.text).toBe(streamed[0]!.text.replace(ids[0]!, ids[1]!));
+    expect(parseSSE(streamed[0]!.text).map((event) => event.event)).toEqual(['message_start', 'ping', 'content_block_start', 'content_block_delta', 'content_block_stop', 'message_delta', 'message_stop']);
+    expect(upstream.chatRequests).toHaveLength(1);
   });
 
   it('does not store a stream cut before its end', async () => {
