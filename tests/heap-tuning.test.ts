@@ -3,9 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { tuneHeapForStreams } from '../src/cli/heap-tuning.js';
+import { YOUNG_GENERATION_CAP_BYTES, tuneHeapForStreams } from '../src/cli/heap-tuning.js';
 
 const growth = fileURLToPath(new URL('./support/heap-growth.ts', import.meta.url));
+const young = fileURLToPath(new URL('./support/young-generation.ts', import.meta.url));
+const run = (script: string, args: string[]) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })) as Record<string, number>;
 const ratio = (...args: string[]) =>
   (JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', growth, ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } })) as { ratio: number }).ratio;
 
@@ -21,5 +23,12 @@ describe('the heap tuning of a proxy process', () => {
     const tuned = ratio('tune');
     // About 2.3 against 5.3 on Node 20 and 22: the margin is wide.
     expect(tuned * 1.5).toBeLessThan(untuned);
+  }, 60_000);
+
+  it('keeps the young generation at its cap, where V8 lets it grow to 32 MB', () => {
+    const untuned = run(young, []).largest!;
+    const tuned = run(young, ['tune']).largest!;
+    expect(untuned).toBeGreaterThan(2 * YOUNG_GENERATION_CAP_BYTES);
+    expect(tuned).toBeLessThanOrEqual(YOUNG_GENERATION_CAP_BYTES);
   }, 60_000);
 });
