@@ -106,7 +106,7 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
 /** Stands for the last user turn in the scope's text. */
 const SCOPE_MARKER = '<last-user-turn>';
 
-const sha256 = (text: string | Buffer): string => createHash('sha256').update(text).digest('hex');
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A value's canonical JSON, written whole (the settings: short). */
 function canonical(value: unknown): string {
