@@ -20,6 +20,9 @@ export interface SemanticReport {
   unavailable: number;
   stores: number;
   vectors?: number;
+  embedErrors: number;
+  lastEmbedError?: string;
+  lastRedisError?: string;
 }
 
 export const answer = (text: string, usage = { prompt_tokens: 40, completion_tokens: 8 }) => ({ kind: 'openai-stream' as const, chunks: openaiTextChunks(text, { usage }) });
