@@ -143,6 +143,8 @@ interface Result {
   rounds: number;
   direct: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range> };
   proxy: { rps: ReturnType<typeof range>; p50: ReturnType<typeof range>; p99: ReturnType<typeof range>; firstByteP50: ReturnType<typeof range>; cpuMsPerRequest: ReturnType<typeof range>; systemCpuMsPerRequest: ReturnType<typeof range>; floorMs: ReturnType<typeof range>; cpuInFloors: ReturnType<typeof range> };
+  /** For the proxy: the byte pass-through's CPU per request in the same rounds, and the proxy's CPU in pass-throughs (per round). */
+  passThrough?: { cpuMsPerRequest: ReturnType<typeof range>; cpuInPassThroughs: ReturnType<typeof range> };
   /** Proxy throughput as a share of direct, and what the proxy adds, from the per-round medians. */
   throughputShare: number;
   addedP50Ms: number;
@@ -153,6 +155,9 @@ interface Result {
 async function run(scenario: Scenario, upstream: Child): Promise<Result> {
   const script = scenario.process ?? 'proxy';
   const proxy = await start(`./perf/${script}-process.mjs`, [JSON.stringify(scenario.config)]);
+  // The proxy's scenarios also run the byte pass-through in the same rounds: the least any Node
+  // proxy costs, as slow or as fast as the machine is at that minute.
+  const passThrough = script === 'proxy' ? await start('./perf/passthrough-process.mjs', [JSON.stringify({ upstream: upstream.url })]) : undefined;
   const anthropic = JSON.parse(scenario.body) as MessagesRequest;
   const request = { ...anthropic, stream: scenario.stream };
   const proxyTarget: Target = {
@@ -168,15 +173,26 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(toOpenAIRequest(anthropic, { model: 'bench', stream: true })),
   };
+  const passTarget: Target | undefined = passThrough && { ...proxyTarget, pool: new Pool(passThrough.url, { connections: scenario.concurrency, pipelining: 1 }) };
   for (let i = 0; i < (scenario.warm ?? 0); i++) await send(proxyTarget);
   // Warm-up: connections open, code optimised.
   await batch(directTarget, Math.min(scenario.count, 50), scenario.concurrency);
   await batch(proxyTarget, Math.min(scenario.count, 50), scenario.concurrency);
+  if (passTarget) await batch(passTarget, Math.min(scenario.count, 50), scenario.concurrency);
+  const passCpu: number[] = [];
 
   const rounds = { direct: [] as Array<{ rps: number; p50: number; p99: number; fb: number }>, proxy: [] as Array<{ rps: number; p50: number; p99: number; fb: number; cpu: number; system: number; floor: number }> };
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (['direct', 'proxy'] as const) : (['proxy', 'direct'] as const);
+    const order = round % 2 === 0 ? (['direct', 'proxy', 'pass'] as const) : (['pass', 'proxy', 'direct'] as const);
     for (const which of order) {
+      if (which === 'pass') {
+        if (!passThrough || !passTarget) continue;
+        const before = await passThrough.stats();
+        await batch(passTarget, scenario.count, scenario.concurrency);
+        const after = await passThrough.stats();
+        passCpu.push((after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000 / scenario.count);
+        continue;
+      }
       const before = which === 'proxy' ? await proxy.stats() : undefined;
       const { wallMs, timings } = await batch(which === 'proxy' ? proxyTarget : directTarget, scenario.count, scenario.concurrency);
       const totals = timings.map((t) => t.total);
@@ -193,7 +209,9 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
   }
   await proxyTarget.pool.close();
   await directTarget.pool.close();
+  await passTarget?.pool.close();
   await proxy.close();
+  await passThrough?.close();
   const of = <K extends 'rps' | 'p50' | 'p99' | 'fb'>(list: Array<Record<K, number>>, key: K) => range(list.map((r) => r[key]));
   const direct = { rps: of(rounds.direct, 'rps'), p50: of(rounds.direct, 'p50'), p99: of(rounds.direct, 'p99'), firstByteP50: of(rounds.direct, 'fb') };
   const proxied = { rps: of(rounds.proxy, 'rps'), p50: of(rounds.proxy, 'p50'), p99: of(rounds.proxy, 'p99'), firstByteP50: of(rounds.proxy, 'fb'), cpuMsPerRequest: range(rounds.proxy.map((r) => r.cpu)), systemCpuMsPerRequest: range(rounds.proxy.map((r) => r.system)), floorMs: range(rounds.proxy.map((r) => r.floor)), cpuInFloors: range(rounds.proxy.map((r) => r.cpu / r.floor)) };
@@ -206,6 +224,7 @@ async function run(scenario: Scenario, upstream: Child): Promise<Result> {
     rounds: ROUNDS,
     direct,
     proxy: proxied,
+    ...(passCpu.length > 0 ? { passThrough: { cpuMsPerRequest: range(passCpu), cpuInPassThroughs: range(rounds.proxy.map((r, i) => r.cpu / passCpu[i]!)) } } : {}),
     throughputShare: proxied.rps.median / direct.rps.median,
     addedP50Ms: proxied.p50.median - direct.p50.median,
     addedP99Ms: proxied.p99.median - direct.p99.median,
@@ -265,12 +284,13 @@ const scenarios: Scenario[] = [
   ...[10, 76, 400, 2048].map((kb) => ({ name: `miss stream c=1 ${kb} KB`, config: miss(upstream.url), body: kb === 76 ? body : sized(fixture, kb), stream: true, concurrency: 1, count: kb >= 400 ? 60 : 200 })),
 ].filter((scenario) => ONLY === undefined || scenario.name.includes(ONLY));
 
+const passText = (r: Result) => (r.passThrough ? `, ${r.passThrough.cpuInPassThroughs.median.toFixed(1)} pass-throughs of ${r.passThrough.cpuMsPerRequest.median.toFixed(3)}` : '');
 const results: Result[] = [];
 for (const scenario of scenarios) {
   const result = await run(scenario, upstream);
   results.push(result);
   console.log(
-    `${result.name.padEnd(28)} ${String(result.bodyKB).padStart(5)} KB  proxy CPU ${result.proxy.cpuMsPerRequest.median.toFixed(3)} ms/req (kernel ${result.proxy.systemCpuMsPerRequest.median.toFixed(3)}, ${result.proxy.cpuInFloors.median.toFixed(1)} floors of ${result.proxy.floorMs.median.toFixed(3)})` +
+    `${result.name.padEnd(28)} ${String(result.bodyKB).padStart(5)} KB  proxy CPU ${result.proxy.cpuMsPerRequest.median.toFixed(3)} ms/req (kernel ${result.proxy.systemCpuMsPerRequest.median.toFixed(3)}, ${result.proxy.cpuInFloors.median.toFixed(1)} floors of ${result.proxy.floorMs.median.toFixed(3)}${passText(result)})` +
       `  throughput ${(result.throughputShare * 100).toFixed(0)} % of direct  added p50 ${result.addedP50Ms.toFixed(2)} p99 ${result.addedP99Ms.toFixed(2)} ms  first byte +${result.addedFirstByteP50Ms.toFixed(2)} ms`,
   );
 }
@@ -285,17 +305,17 @@ if (ONLY === undefined) {
   const rangeText = (r: ReturnType<typeof range>, digits = 2) => `${r.median.toFixed(digits)} (${r.min.toFixed(digits)}-${r.max.toFixed(digits)})`;
   const rows = results.map(
     (r) =>
-      `| ${r.name} | ${r.bodyKB} | ${rangeText(r.proxy.cpuMsPerRequest, 3)} | ${r.proxy.cpuInFloors.median.toFixed(1)} × ${r.proxy.floorMs.median.toFixed(3)} | ${(r.throughputShare * 100).toFixed(0)} % | +${ms(r.addedP50Ms)} / +${ms(r.addedP99Ms)} | +${ms(r.addedFirstByteP50Ms)} | ${ms(r.direct.p50.median)} / ${ms(r.proxy.p50.median)} |`,
+      `| ${r.name} | ${r.bodyKB} | ${rangeText(r.proxy.cpuMsPerRequest, 3)} | ${r.proxy.cpuInFloors.median.toFixed(1)} × ${r.proxy.floorMs.median.toFixed(3)} | ${r.passThrough ? `${r.passThrough.cpuInPassThroughs.median.toFixed(1)} × ${r.passThrough.cpuMsPerRequest.median.toFixed(3)}` : ''} | ${(r.throughputShare * 100).toFixed(0)} % | +${ms(r.addedP50Ms)} / +${ms(r.addedP99Ms)} | +${ms(r.addedFirstByteP50Ms)} | ${ms(r.direct.p50.median)} / ${ms(r.proxy.p50.median)} |`,
   );
   writeFileSync(
     here('results/perf.md'),
     [
       `# The proxy against the upstream called directly`,
       '',
-      `\`npm run build && node --import tsx bench/perf.ts\` on this ${meta.cores}-core machine, Node ${meta.node}, ${meta.date}: ${ROUNDS} rounds a scenario, direct and proxied batches alternating; medians over the rounds (range in brackets). The upstream answers at once; "miss" has the cache off for the backend (every request does the proxy's whole work), "hit" answers from the cache tier named. The floor is what any proxy does with the request at least (JSON.parse and JSON.stringify of it, SHA-256 of its bytes), timed in the proxy's process after each batch: CPU in floors stays comparable when the machine is busier or quieter (this one's speed varies by half over minutes).`,
+      `\`npm run build && node --import tsx bench/perf.ts\` on this ${meta.cores}-core machine, Node ${meta.node}, ${meta.date}: ${ROUNDS} rounds a scenario, direct, proxied and (for the proxy) pass-through batches alternating; medians over the rounds (range in brackets). The upstream answers at once; "miss" has the cache off for the backend (every request does the proxy's whole work), "hit" answers from the cache tier named. The floor is what any proxy does with the request at least (JSON.parse and JSON.stringify of it, SHA-256 of its bytes), timed in the proxy's process after each batch: CPU in floors stays comparable when the machine is busier or quieter (this one's speed varies by half over minutes). The pass-through (bench/perf/passthrough-process.mjs: the body's bytes forwarded, the answer piped back, nothing parsed) runs in the same rounds as the proxy: its CPU is the least any Node proxy costs here at that minute, and the proxy's CPU in pass-throughs compares what the proxy itself adds across machines and minutes.`,
       '',
-      '| scenario | body KB | proxy CPU ms / request | in floors × floor ms | throughput vs direct | added latency p50 / p99 ms | added first byte p50 ms | p50 direct / proxied ms |',
-      '|---|---|---|---|---|---|---|---|',
+      '| scenario | body KB | proxy CPU ms / request | in floors × floor ms | in pass-throughs × pass-through ms | throughput vs direct | added latency p50 / p99 ms | added first byte p50 ms | p50 direct / proxied ms |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
     ].join('\n'),
