@@ -4,14 +4,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 
 // BENCH_PROXY_DIST compares another build (e.g. of an older commit) on the same machine.
 const dist = process.env.BENCH_PROXY_DIST ?? new URL('../../dist', import.meta.url).pathname;
+// As `llm-proxy start` runs it (src/cli/heap-tuning.ts: tuned before the proxy's modules load and
+// again after); BENCH_LIBRARY_HEAP=1 measures createProxy in a process that leaves V8's heap
+// defaults alone, as a library user's does.
+const tuning = process.env.BENCH_LIBRARY_HEAP === '1' ? undefined : await import(`${dist}/src/cli/heap-tuning.js`).catch(() => undefined);
+tuning?.tuneHeapForStreams();
 const { createProxy } = await import(`${dist}/src/proxy.js`);
-// As `llm-proxy start` runs it (src/cli/heap-tuning.ts); BENCH_LIBRARY_HEAP=1 measures createProxy
-// in a process that leaves V8's heap defaults alone, as a library user's does.
-let heapTuned = false;
-if (process.env.BENCH_LIBRARY_HEAP !== '1') {
-  const tuning = await import(`${dist}/src/cli/heap-tuning.js`).catch(() => undefined);
-  heapTuned = tuning?.tuneHeapForStreams() ?? false;
-}
+const heapTuned = tuning?.tuneHeapForStreams() ?? false;
 
 const upstream = process.argv[2];
 const proxy = await createProxy({

@@ -22,8 +22,10 @@ const USER_HEAP_FLAGS = /--(heap-growing-percent|heap_growing_percent|optimize-f
  * semi-spaces), which is 25-30 MB of RSS that stays. Its largest size is fixed at startup, but how
  * it grows is read whenever it does: it grows (doubling) to YOUNG_GENERATION_CAP_BYTES and no
  * further, and may grow again after V8 shrinks it. With the compaction below, bench/memory.ts
- * peaks at 170 MB on Node 22 (207 before) and 189 MB on Node 20 (198).
- * Heap flags the user gave node (NODE_OPTIONS or its command line) win. Not done by
+ * peaks at 169 MB on Node 22 (207 before) and 158 MB on Node 20 (198).
+ * The CLI calls this before it loads the proxy's modules (so the cap holds while they load; V8
+ * 20 cannot shrink the young generation afterwards) and again once they are loaded (the
+ * compaction). Heap flags the user gave node (NODE_OPTIONS or its command line) win. Not done by
  * `createProxy`: a library leaves its host's V8 alone.
  */
 export function tuneHeapForStreams(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
@@ -45,8 +47,12 @@ function compactOnce(): void {
   gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
-/** After each GC: the young generation may grow (x2, V8's default) while under half of `cap` bytes. */
+let capped = false;
+
+/** After each GC: the young generation may grow (x2, V8's default) while under half of `cap` bytes. Once per process. */
 function capYoungGeneration(cap: number): void {
+  if (capped) return;
+  capped = true;
   let growing = true;
   const check = () => {
     const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;

@@ -12,6 +12,7 @@ import type { StopOptions } from './commands/stop.js';
 import type { UiOptions } from './commands/ui.js';
 import type { SwitchOptions } from './commands/switch.js';
 import { CliError, reportError } from './errors.js';
+import { tuneHeapForStreams } from './heap-tuning.js';
 import { recordStarting } from './instances.js';
 import { stringOption } from './options.js';
 import { STATUS_EXIT_HELP } from './status-exit.js';
@@ -38,6 +39,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
       run(async () => {
         // Before the heavy imports, so `llm-proxy env` right after `llm-proxy start &` finds it starting.
         await recordStarting(llmProxyHome(), workspaceDir(stringOption(options.workspace, '--workspace')), VERSION);
+        tuneHeapForStreams();
         return (await import('./commands/start.js')).start(options);
       }),
     );
@@ -105,7 +107,10 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
     .example('  $ llm-proxy code -p "explain this repository"')
     .example('  $ llm-proxy code --port 8000 -- --continue')
     .action((_args: string[], options: CodeOptions) =>
-      run(async () => (await import('./commands/code.js')).code(split?.claude ?? [], options)),
+      run(async () => {
+        tuneHeapForStreams();
+        return (await import('./commands/code.js')).code(split?.claude ?? [], options);
+      }),
     );
 
   cli.option('-v, --version', 'Print the version');
