@@ -8,7 +8,7 @@ const dist = process.env.BENCH_PROXY_DIST ?? new URL('../../dist', import.meta.u
 // again after); BENCH_LIBRARY_HEAP=1 measures createProxy in a process that leaves V8's heap
 // defaults alone, as a library user's does.
 const tuning = process.env.BENCH_LIBRARY_HEAP === '1' ? undefined : await import(`${dist}/src/cli/heap-tuning.js`).catch(() => undefined);
-tuning?.tuneHeapForStreams();
+tuning?.tuneHeapForStreams(process.env, process.execArgv, 'before-load');
 const { createProxy } = await import(`${dist}/src/proxy.js`);
 const heapTuned = tuning?.tuneHeapForStreams() ?? false;
 

@@ -23,15 +23,19 @@ const USER_HEAP_FLAGS = /--(heap-growing-percent|heap_growing_percent|optimize-f
  * it grows is read whenever it does: it grows (doubling) to YOUNG_GENERATION_CAP_BYTES and no
  * further, and may grow again after V8 shrinks it. With the compaction below, bench/memory.ts
  * peaks at 169 MB on Node 22 (207 before) and 158 MB on Node 20 (198).
- * The CLI calls this before it loads the proxy's modules (so the cap holds while they load; V8
- * 20 cannot shrink the young generation afterwards) and again once they are loaded (the
- * compaction). Heap flags the user gave node (NODE_OPTIONS or its command line) win. Not done by
- * `createProxy`: a library leaves its host's V8 alone.
+ * The CLI calls this with `before-load` before it loads the proxy's modules (so the cap holds
+ * while they load; V8 20 cannot shrink the young generation afterwards), and again once they are
+ * loaded, which adds the compaction. Heap flags the user gave node (NODE_OPTIONS or its command
+ * line) win. Not done by `createProxy`: a library leaves its host's V8 alone.
  */
-export function tuneHeapForStreams(env: NodeJS.ProcessEnv = process.env, execArgv: readonly string[] = process.execArgv): boolean {
+export function tuneHeapForStreams(
+  env: NodeJS.ProcessEnv = process.env,
+  execArgv: readonly string[] = process.execArgv,
+  phase: 'before-load' | 'loaded' = 'loaded',
+): boolean {
   if (USER_HEAP_FLAGS.test(`${env.NODE_OPTIONS ?? ''} ${execArgv.join(' ')}`)) return false;
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
-  compactOnce();
+  if (phase === 'loaded') compactOnce();
   capYoungGeneration(YOUNG_GENERATION_CAP_BYTES);
   return true;
 }

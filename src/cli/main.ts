@@ -39,7 +39,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
       run(async () => {
         // Before the heavy imports, so `llm-proxy env` right after `llm-proxy start &` finds it starting.
         await recordStarting(llmProxyHome(), workspaceDir(stringOption(options.workspace, '--workspace')), VERSION);
-        tuneHeapForStreams();
+        tuneHeapForStreams(process.env, process.execArgv, 'before-load');
         return (await import('./commands/start.js')).start(options);
       }),
     );
@@ -108,7 +108,7 @@ function buildCli(argv: readonly string[], run: (action: Action) => void) {
     .example('  $ llm-proxy code --port 8000 -- --continue')
     .action((_args: string[], options: CodeOptions) =>
       run(async () => {
-        tuneHeapForStreams();
+        tuneHeapForStreams(process.env, process.execArgv, 'before-load');
         return (await import('./commands/code.js')).code(split?.claude ?? [], options);
       }),
     );

@@ -76,7 +76,7 @@ export function computeCacheKeys(ctx: ProxyContext, withScope = true): CacheKeys
     const value = body[field];
     if (value === undefined) continue;
     if (field !== 'messages') {
-      text += `,"${field}":${(field === 'tools' || field === 'system') && typeof value === 'object' ? digestOf(value) : canonical(value)}`;
+      text += `,"${field}":${field === 'tools' || field === 'system' ? digestOf(value) : canonical(value)}`;
       continue;
     }
     text += ',"messages":[';
@@ -117,7 +117,7 @@ function canonical(value: unknown): string {
   return text;
 }
 
-/** `#` and the SHA-256 of the value's canonical JSON, worked out once per distinct value recognised by its bytes. */
+/** For an object or array, `#` and the SHA-256 of its canonical JSON, worked out once per distinct value recognised by its bytes; anything else as it is. */
 function digestOf(value: unknown): string {
   if (typeof value !== 'object' || value === null) return canonical(value);
   return derivedIfKnown(value, 'cache.digest', digestOfObject) ?? digestOfObject(value);
