@@ -130,8 +130,8 @@ interface Scenario {
   warm?: number;
   /** Send every request with a different last user turn (a miss even with the cache on). */
   headers?: Record<string, string>;
-  /** The process under test: the proxy, the plain node:http reference (bench/perf/reference-process.mjs) or the byte pass-through (bench/perf/passthrough-process.mjs). */
-  process?: 'proxy' | 'reference' | 'passthrough';
+  /** The process under test: the proxy, the plain node:http reference (bench/perf/reference-process.mjs), the byte pass-through (bench/perf/passthrough-process.mjs) or the pass-through that parses, serialises and hashes each body (bench/perf/parsing-process.mjs). */
+  process?: 'proxy' | 'reference' | 'passthrough' | 'parsing';
 }
 
 interface Result {
@@ -281,6 +281,7 @@ const scenarios: Scenario[] = [
   // About the least a Node proxy can do with the same request, for scale (no plugins, no cache, no checks).
   ...[1, 16].map((concurrency) => ({ name: `reference stream c=${concurrency}`, process: 'reference' as const, config: { upstream: upstream.url }, body, stream: true, concurrency, count: concurrency === 1 ? 200 : 400 })),
   ...[1, 16].map((concurrency) => ({ name: `pass-through stream c=${concurrency}`, process: 'passthrough' as const, config: { upstream: upstream.url }, body, stream: true, concurrency, count: concurrency === 1 ? 200 : 400 })),
+  ...[1, 16].map((concurrency) => ({ name: `parsing pass-through stream c=${concurrency}`, process: 'parsing' as const, config: { upstream: upstream.url }, body, stream: true, concurrency, count: concurrency === 1 ? 200 : 400 })),
   ...[10, 76, 400, 2048].map((kb) => ({ name: `miss stream c=1 ${kb} KB`, config: miss(upstream.url), body: kb === 76 ? body : sized(fixture, kb), stream: true, concurrency: 1, count: kb >= 400 ? 60 : 200 })),
 ].filter((scenario) => ONLY === undefined || scenario.name.includes(ONLY));
 

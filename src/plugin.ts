@@ -23,8 +23,8 @@ export { isRecord } from './config/is-record.js';
 
 // Talking to an upstream: the HTTP client, its stream readers and its error mapper.
 export { UpstreamClient, encodeJson, EncodedJson, type UpstreamClientOptions, type UpstreamRequest, type UpstreamResponse } from './upstream/http-client.js';
-export { readNDJSON, readSSE, type SSEEvent } from './upstream/sse-reader.js';
-export { parseJSONEvents } from './upstream/json-stream.js';
+export { readNDJSON, readSSE, SSESplitter, type SSEEvent } from './upstream/sse-reader.js';
+export { parseJSONEvent, parseJSONEvents } from './upstream/json-stream.js';
 export { errorFromUpstream, parseRetryAfter, parseDuration } from './upstream/upstream-error.js';
 export { bodyKind, unexpectedBody, type BodyKind } from './plugin-kit/unexpected-body.js';
 export { redactUrl } from './secrets/redact-url.js';
@@ -46,7 +46,7 @@ export { createModelResolver, globToRegExp, isClaudeModel, mappedModel, modelIds
 // Anthropic <-> OpenAI translation, and Anthropic stream helpers.
 export { toOpenAIRequest, type ToOpenAIRequestOptions } from './openai/request.js';
 export { fromOpenAIResponse, parseToolArguments, toAnthropicUsage, stopReason } from './openai/response.js';
-export { OpenAIStreamTranslator, translateOpenAIStream, type StreamTranslatorOptions, type TranslateOptions } from './openai/stream.js';
+export { OpenAIStreamTranslator, translateOpenAISSE, translateOpenAIStream, type StreamTranslatorOptions, type TranslateOptions } from './openai/stream.js';
 export type * from './openai/types.js';
 export { MessageAccumulator, collectMessage } from './anthropic/accumulate.js';
 export { messageToEvents } from './anthropic/replay.js';

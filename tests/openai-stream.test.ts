@@ -3,7 +3,9 @@ import { MessageAccumulator, collectMessage } from '../src/anthropic/accumulate.
 import type { StreamEvent } from '../src/anthropic/types.js';
 import { ProxyError } from '../src/errors.js';
 import { fromOpenAIResponse } from '../src/openai/response.js';
-import { OpenAIStreamTranslator, translateOpenAIStream } from '../src/openai/stream.js';
+import { OpenAIStreamTranslator, translateOpenAISSE, translateOpenAIStream } from '../src/openai/stream.js';
+import { parseJSONEvents } from '../src/upstream/json-stream.js';
+import { readSSE } from '../src/upstream/sse-reader.js';
 import type {
   ChatCompletionChunk,
   ChatCompletionDelta,
@@ -443,5 +445,100 @@ describe('round trip: OpenAI stream -> Anthropic events -> message', () => {
       { type: 'tool_use', id: 'c0', name: 'A', input: { a: 1 } },
       { type: 'tool_use', id: 'c1', name: 'B', input: { b: 2 } },
     ]);
+  });
+});
+
+describe('translateOpenAISSE: an OpenAI event stream’s bytes translated in one loop', () => {
+  const sse = (...items: Array<ChatCompletionChunk | string>) =>
+    items.map((item) => (typeof item === 'string' ? item : `data: ${JSON.stringify(item)}\n\n`)).join('');
+  const answer = [
+    chunk({ role: 'assistant', content: '' }),
+    chunk({ reasoning_content: 'Two files. ' }),
+    chunk({ content: 'Reading ✓ both.' }),
+    chunk(call(0, '{"file_path"', 'call_a', 'Read')),
+    chunk(call(0, ':"/a"}')),
+    chunk({}, 'tool_calls'),
+    usageChunk({ prompt_tokens: 900, completion_tokens: 60 }),
+  ];
+  const bodies: Record<string, string> = {
+    'a whole answer and [DONE]': sse(...answer, 'data: [DONE]\n\n'),
+    '[DONE] without its blank line': sse(...answer, 'data: [DONE]'),
+    'keep-alives, comments and event names': sse(': ping\n\n', 'data:\n\n', answer[0]!, 'event: chunk\n', answer[2]!, ': ping\n\n', answer[5]!, 'data: [DONE]\n\n'),
+    'a finish_reason and no [DONE]': sse(...answer),
+    'content then [DONE], no finish_reason': sse(answer[2]!, 'data: [DONE]\n\n'),
+    'content then [DONE] without its blank line, no finish_reason': sse(answer[2]!, 'data: [DONE]'),
+    'content that just stops': sse(answer[0]!, answer[2]!),
+    'nothing': '',
+    'a chunk that is not JSON': sse(answer[2]!, 'data: {"choices": [\n\n', answer[5]!),
+    'an error chunk': sse(answer[2]!, { ...chunk({}), choices: [], error: { message: 'engine died', code: 500 } }),
+    'bytes after [DONE]': sse(answer[2]!, answer[5]!, 'data: [DONE]\n\n', 'data: {not json}\n\n'),
+  };
+  const options = { ...opts, backend: 'gpu' };
+
+  async function outcome(events: AsyncIterable<StreamEvent>) {
+    const seen: StreamEvent[] = [];
+    try {
+      for await (const event of events) seen.push(event);
+      return { seen };
+    } catch (error) {
+      return { seen, error: { code: (error as ProxyError).code, message: (error as ProxyError).message } };
+    }
+  }
+  /** The body as chunks cut at `cuts` (byte offsets), and how many of them were read. */
+  function chunked(text: string, cuts: number[]) {
+    const bytes = Buffer.from(text);
+    const edges = [0, ...cuts.filter((cut) => cut > 0 && cut < bytes.length), bytes.length];
+    const read = { count: 0 };
+    async function* body(): AsyncGenerator<Uint8Array> {
+      for (let i = 1; i < edges.length; i++) {
+        read.count = i;
+        yield bytes.subarray(edges[i - 1], edges[i]);
+      }
+    }
+    return { body, read, chunks: edges.length - 1 };
+  }
+  /** The stages as the OpenAI provider chained them before they were joined. */
+  function staged(body: AsyncIterable<Uint8Array>) {
+    let sawDone = false;
+    const chunks = parseJSONEvents<ChatCompletionChunk>(readSSE(body), { backend: 'gpu', isDone: (data) => (sawDone = data.trim() === '[DONE]') });
+    return translateOpenAIStream(chunks, { ...options, sawDone: () => sawDone });
+  }
+
+  for (const [name, text] of Object.entries(bodies)) {
+    it(`${name}: the same events and error as the staged readers, wherever the chunks are cut`, async () => {
+      const whole = await outcome(staged(chunked(text, []).body()));
+      expect(await outcome(translateOpenAISSE(chunked(text, []).body(), options))).toEqual(whole);
+      const length = Buffer.byteLength(text);
+      for (let cut = 1; cut < length; cut += 7) {
+        expect(await outcome(translateOpenAISSE(chunked(text, [cut, cut + 3]).body(), options))).toEqual(whole);
+      }
+      expect(await outcome(translateOpenAISSE(chunked(text, Array.from({ length }, (_, i) => i)).body(), options))).toEqual(whole);
+    });
+  }
+
+  it('stops reading at [DONE], as the staged readers do', async () => {
+    const text = bodies['bytes after [DONE]']!;
+    const bytes = Buffer.from(text);
+    const done = bytes.indexOf('data: [DONE]');
+    const cuts = [done, bytes.indexOf('\n\n', done) + 2];
+    const joined = chunked(text, cuts);
+    const { error } = await outcome(translateOpenAISSE(joined.body(), options));
+    expect(error).toBeUndefined();
+    expect(joined.read.count).toBe(2);
+    expect(joined.chunks).toBe(3);
+  });
+
+  it('yields a chunk’s events before the next chunk is read', async () => {
+    const log: string[] = [];
+    async function* body(): AsyncGenerator<Uint8Array> {
+      log.push('chunk 1');
+      yield Buffer.from(sse(chunk({ content: 'a' })));
+      log.push('chunk 2');
+      yield Buffer.from(sse(chunk({ content: 'b' }, 'stop')));
+    }
+    for await (const event of translateOpenAISSE(body(), options)) {
+      if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') log.push(`delta ${event.delta.text}`);
+    }
+    expect(log).toEqual(['chunk 1', 'delta a', 'chunk 2', 'delta b']);
   });
 });

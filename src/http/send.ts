@@ -63,14 +63,15 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
     held = '';
     if (!res.destroyed && !res.writableEnded) res.write(data);
   };
-  const write = async (chunk: string) => {
+  /** A promise only when the client is behind (awaiting every write would cost promises on every event). */
+  const write = (chunk: string): Promise<void> | undefined => {
     held += chunk;
     if (!flushing) {
       flushing = true;
       process.nextTick(flush);
     }
     if (res.writableNeedDrain) {
-      await new Promise<void>((resolve) => {
+      return new Promise<void>((resolve) => {
         const done = () => {
           res.off('drain', done);
           res.off('close', done);
@@ -80,6 +81,7 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
         res.on('close', done);
       });
     }
+    return undefined;
   };
 
   // One timer for the whole stream (not one per event): ping when nothing was written lately.
@@ -105,7 +107,8 @@ export async function sendStream(events: AsyncIterable<StreamEvent>, opts: Strea
       summary.firstEventAt ??= performance.now();
       observe(event, summary);
       lastWrite = Date.now();
-      await write(encodeEvent(event));
+      const behind = write(encodeEvent(event));
+      if (behind) await behind;
       if (event.type === 'message_stop') {
         summary.complete = true;
         break;

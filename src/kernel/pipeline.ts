@@ -228,10 +228,42 @@ function pickSummary(summary: StreamSummary, receivedAt: number): Partial<Outcom
   };
 }
 
-async function* eventsOf(produce: () => Promise<ProviderResponse>): AsyncIterable<StreamEvent> {
-  const response = await produce();
-  if (response.kind === 'stream') yield* response.events;
-  else yield* replayEvents(response.message);
+/**
+ * The answer's events, asked for only when the client stream reads its first (it pings while it
+ * waits). After that its reads go straight to the answer's own iterator: a generator delegating
+ * with yield* would cost promises on every event.
+ */
+function eventsOf(produce: () => Promise<ProviderResponse>): AsyncIterable<StreamEvent> {
+  return {
+    [Symbol.asyncIterator]() {
+      let events: AsyncIterator<StreamEvent> | undefined;
+      const iterator: AsyncIterator<StreamEvent> = {
+        next: async () => {
+          const response = await produce();
+          events = (response.kind === 'stream' ? response.events : fromArray(replayEvents(response.message)))[Symbol.asyncIterator]();
+          const answer = events;
+          iterator.next = () => answer.next();
+          return answer.next();
+        },
+        return: async () => {
+          await events?.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+      return iterator;
+    },
+  };
+}
+
+function fromArray<T>(items: readonly T[]): AsyncIterable<T> {
+  return {
+    [Symbol.asyncIterator]() {
+      let next = 0;
+      return {
+        next: () => Promise.resolve(next < items.length ? { done: false, value: items[next++]! } : { done: true, value: undefined }),
+      };
+    },
+  };
 }
 
 function logOutcome(ctx: ProxyContext, outcome: Outcome): void {

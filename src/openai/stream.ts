@@ -1,5 +1,7 @@
 import type { StreamEvent } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
+import { parseJSONEvent } from '../upstream/json-stream.js';
+import { SSESplitter } from '../upstream/sse-reader.js';
 import { upstreamErrorPayload } from './error-payload.js';
 import { estimateTokens, newId, stopReason, toAnthropicUsage } from './response.js';
 import type { ChatCompletionChunk, ChatToolCallDelta, ChatUsage, FinishReason } from './types.js';
@@ -249,9 +251,56 @@ function isCompleteJson(text: string): boolean {
  */
 export async function* translateOpenAIStream(chunks: AsyncIterable<ChatCompletionChunk>, opts: TranslateOptions): AsyncIterable<StreamEvent> {
   const translator = new OpenAIStreamTranslator(opts);
-  for await (const chunk of chunks) yield* translator.push(chunk);
-  if (!translator.finishedByUpstream && !(translator.hasOutput && opts.sawDone?.())) throw incomplete(translator.hasOutput, opts.backend);
-  yield* translator.finish();
+  // for…of, not yield*: yield* of an array in an async generator wraps every element in promises.
+  for await (const chunk of chunks) for (const event of translator.push(chunk)) yield event;
+  for (const event of finished(translator, opts.sawDone?.() === true, opts.backend)) yield event;
+}
+
+/**
+ * translateOpenAIStream of an OpenAI event stream's bytes, read in one loop: each chunk split
+ * into events, parsed and translated where it arrives, with no async generator between the
+ * stages (each would cost its promises on every event). The same events and errors as
+ * `translateOpenAIStream(parseJSONEvents(readSSE(body)))`.
+ */
+export async function* translateOpenAISSE(body: AsyncIterable<Uint8Array>, opts: StreamTranslatorOptions): AsyncIterable<StreamEvent> {
+  const translator = new OpenAIStreamTranslator(opts);
+  const splitter = new SSESplitter({ backend: opts.backend });
+  /** The events one server-sent event makes, or undefined for the end marker. */
+  const eventsOf = (data: string): readonly StreamEvent[] | undefined => {
+    if (data.trim() === '[DONE]') return undefined;
+    const chunk = parseJSONEvent<ChatCompletionChunk>(data, opts.backend);
+    return chunk === undefined ? NO_EVENTS : translator.push(chunk);
+  };
+  let sawDone = false;
+  read: for await (const bytes of body) {
+    for (const { data } of splitter.push(bytes)) {
+      const events = eventsOf(data);
+      if (!events) {
+        sawDone = true;
+        break read;
+      }
+      for (const event of events) yield event;
+    }
+  }
+  if (!sawDone) {
+    for (const { data } of splitter.end()) {
+      const events = eventsOf(data);
+      if (!events) {
+        sawDone = true;
+        break;
+      }
+      for (const event of events) yield event;
+    }
+  }
+  for (const event of finished(translator, sawDone, opts.backend)) yield event;
+}
+
+const NO_EVENTS: readonly StreamEvent[] = Object.freeze([]);
+
+/** The stream's last events, once the upstream's have all been read; an error when it never said it was done. */
+function finished(translator: OpenAIStreamTranslator, sawDone: boolean, backend: string | undefined): StreamEvent[] {
+  if (!translator.finishedByUpstream && !(translator.hasOutput && sawDone)) throw incomplete(translator.hasOutput, backend);
+  return translator.finish();
 }
 
 function incomplete(hasOutput: boolean, backend: string | undefined): ProxyError {

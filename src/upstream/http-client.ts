@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { ProxyError } from '../errors.js';
 import { transportError, type FailureContext } from './transport-error.js';
 import { jsonOf } from '../json/encoded.js';
@@ -174,32 +174,7 @@ export class UpstreamClient {
       throw failed(error);
     }
 
-    const raw = data.body;
-    async function* stream(): AsyncGenerator<Uint8Array> {
-      ctx.phase = 'body';
-      let finished = false;
-      let read = 0;
-      try {
-        // Not destroyed on an early return: a plain `for await` would, with an AbortError (and its stack) each time.
-        for await (const chunk of raw.iterator({ destroyOnReturn: false })) {
-          read += (chunk as Uint8Array).length;
-          yield chunk as Uint8Array;
-        }
-        finished = true;
-      } catch (error) {
-        throw failed(error);
-      } finally {
-        cleanup();
-        if (!finished && !raw.destroyed) {
-          // A consumer that stops early (an OpenAI stream's [DONE] arrives before its end) reads the
-          // rest, so the connection serves the next request; a gone caller, or a long remainder (a
-          // generation still running), ends it, which aborts the upstream.
-          if (signal?.aborted) raw.destroy();
-          else raw.dump({ limit: read + TRAILER_BYTES }).catch(() => undefined);
-        }
-      }
-    }
-    const body = stream();
+    const body = upstreamBody(data.body, ctx, signal, cleanup, failed);
     const text = async (): Promise<string> => {
       const decoder = new TextDecoder();
       let out = '';
@@ -236,6 +211,63 @@ export class UpstreamClient {
     clearTimeout(timer);
     if (result === 'late') await this.pool.destroy();
   }
+}
+
+/**
+ * The upstream's body as it arrives, read straight off undici's stream: an async generator around
+ * it would cost its promises on every chunk, and a stream sends one a token.
+ */
+function upstreamBody(
+  raw: Dispatcher.ResponseData['body'],
+  ctx: FailureContext,
+  signal: AbortSignal | undefined,
+  cleanup: () => void,
+  failed: (error: unknown) => ProxyError,
+): AsyncIterableIterator<Uint8Array> {
+  let chunks: AsyncIterator<Uint8Array> | undefined;
+  let finished = false;
+  let closed = false;
+  let read = 0;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    cleanup();
+    if (!finished && !raw.destroyed) {
+      // A consumer that stops early (an OpenAI stream's [DONE] arrives before its end) reads the
+      // rest, so the connection serves the next request; a gone caller, or a long remainder (a
+      // generation still running), ends it, which aborts the upstream.
+      if (signal?.aborted) raw.destroy();
+      else raw.dump({ limit: read + TRAILER_BYTES }).catch(() => undefined);
+    }
+  };
+  const body: AsyncIterableIterator<Uint8Array> = {
+    [Symbol.asyncIterator]: () => body,
+    next: () => {
+      if (closed) return Promise.resolve({ done: true, value: undefined });
+      ctx.phase = 'body';
+      // Not destroyed on an early return: a plain `for await` would, with an AbortError (and its stack) each time.
+      chunks ??= raw.iterator({ destroyOnReturn: false }) as AsyncIterator<Uint8Array>;
+      return chunks.next().then(
+        (result) => {
+          if (result.done) {
+            finished = true;
+            close();
+          } else read += result.value.length;
+          return result;
+        },
+        (error: unknown) => {
+          close();
+          throw failed(error);
+        },
+      );
+    },
+    return: async () => {
+      await chunks?.return?.();
+      close();
+      return { done: true, value: undefined };
+    },
+  };
+  return body;
 }
 
 /**

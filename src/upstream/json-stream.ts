@@ -13,20 +13,24 @@ export async function* parseJSONEvents<T>(
   const isDone = opts.isDone ?? isDoneDefault;
   for await (const { data } of events) {
     if (isDone(data)) return;
-    if (!data.trim()) continue;
-    let value: T;
-    try {
-      value = JSON.parse(data) as T;
-    } catch (cause) {
-      throw new ProxyError(`the backend streamed a chunk that is not valid JSON: ${JSON.stringify(data.slice(0, 200))}`, {
-        code: 'upstream_malformed',
-        type: 'api_error',
-        status: 502,
-        backend: opts.backend,
-        recommendations: ['check that the backend URL points at an OpenAI-compatible (or Anthropic) API'],
-        cause,
-      });
-    }
-    yield value;
+    const value = parseJSONEvent<T>(data, opts.backend);
+    if (value !== undefined) yield value;
+  }
+}
+
+/** What parseJSONEvents makes of one event's data: its JSON, or undefined for a keep-alive (empty data). */
+export function parseJSONEvent<T>(data: string, backend: string | undefined): T | undefined {
+  if (!data.trim()) return undefined;
+  try {
+    return JSON.parse(data) as T;
+  } catch (cause) {
+    throw new ProxyError(`the backend streamed a chunk that is not valid JSON: ${JSON.stringify(data.slice(0, 200))}`, {
+      code: 'upstream_malformed',
+      type: 'api_error',
+      status: 502,
+      ...(backend === undefined ? {} : { backend }),
+      recommendations: ['check that the backend URL points at an OpenAI-compatible (or Anthropic) API'],
+      cause,
+    });
   }
 }

@@ -9,6 +9,59 @@ export interface SSEEvent {
 /** Guards memory against a stream that never ends its line or event. */
 const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
+const NONE: readonly SSEEvent[] = Object.freeze([]);
+
+/**
+ * Server-sent events split off a byte stream as its chunks arrive, synchronously: what readSSE
+ * yields, a chunk at a time, for a reader that goes on to parse them in the same loop.
+ */
+export class SSESplitter {
+  #pending: SSEEvent[] = [];
+  #overflow = false;
+  readonly #parser;
+  readonly #decoder = new TextDecoder();
+  readonly #backend: string | undefined;
+
+  constructor(opts: { backend?: string } = {}) {
+    this.#backend = opts.backend;
+    this.#parser = createParser({
+      onEvent: (message: EventSourceMessage) => {
+        this.#pending.push(message.event === undefined ? { data: message.data } : { event: message.event, data: message.data });
+      },
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.#overflow = true;
+      },
+      maxBufferSize: MAX_EVENT_CHARS,
+    });
+  }
+
+  /** The events this chunk completes. Comments (`: ping`) are dropped. */
+  push(chunk: Uint8Array): readonly SSEEvent[] {
+    this.#feed(this.#decoder.decode(chunk, { stream: true }));
+    return this.#take();
+  }
+
+  /** At a clean end of stream: an event left unterminated (some servers omit the blank line after `data: [DONE]`). */
+  end(): readonly SSEEvent[] {
+    this.#feed(this.#decoder.decode());
+    this.#feed('\n\n');
+    return this.#take();
+  }
+
+  #feed(text: string): void {
+    if (!text) return;
+    this.#parser.feed(text);
+    if (this.#overflow) throw tooLarge('server-sent event', this.#backend);
+  }
+
+  #take(): readonly SSEEvent[] {
+    if (this.#pending.length === 0) return NONE;
+    const events = this.#pending;
+    this.#pending = [];
+    return events;
+  }
+}
+
 /**
  * Server-sent events from a byte stream, each yielded as soon as its blank line arrives.
  * Comments (`: ping`) are dropped. An event left unterminated at a clean end of stream is still
@@ -18,34 +71,11 @@ export async function* readSSE(
   body: AsyncIterable<Uint8Array>,
   opts: { backend?: string } = {},
 ): AsyncIterable<SSEEvent> {
-  const pending: SSEEvent[] = [];
-  let overflow = false;
-  const parser = createParser({
-    onEvent: (message: EventSourceMessage) => {
-      pending.push(message.event === undefined ? { data: message.data } : { event: message.event, data: message.data });
-    },
-    onError: (error) => {
-      if (error.type === 'max-buffer-size-exceeded') overflow = true;
-    },
-    maxBufferSize: MAX_EVENT_CHARS,
-  });
-  const decoder = new TextDecoder();
-
-  const feed = (text: string): void => {
-    if (!text) return;
-    parser.feed(text);
-    if (overflow) {
-      throw tooLarge('server-sent event', opts.backend);
-    }
-  };
-
+  const splitter = new SSESplitter(opts);
   for await (const chunk of body) {
-    feed(decoder.decode(chunk, { stream: true }));
-    while (pending.length) yield pending.shift() as SSEEvent;
+    for (const event of splitter.push(chunk)) yield event;
   }
-  feed(decoder.decode());
-  feed('\n\n');
-  while (pending.length) yield pending.shift() as SSEEvent;
+  for (const event of splitter.end()) yield event;
 }
 
 /** Non-blank lines of a newline-delimited (NDJSON) stream; a final unterminated line is yielded too. */

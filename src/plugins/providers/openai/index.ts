@@ -14,12 +14,10 @@ import type {
 } from '../../../kernel/types.js';
 import { OpenAIServerInfo } from './server-info.js';
 import { toOpenAIRequest } from '../../../openai/request.js';
-import { translateOpenAIStream } from '../../../openai/stream.js';
+import { translateOpenAISSE } from '../../../openai/stream.js';
 import { fromOpenAIResponse } from '../../../openai/response.js';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest } from '../../../openai/types.js';
+import type { ChatCompletion, ChatCompletionRequest } from '../../../openai/types.js';
 import { UpstreamClient, encodeJson, redactUrl, type UpstreamResponse } from '../../../upstream/http-client.js';
-import { parseJSONEvents } from '../../../upstream/json-stream.js';
-import { readSSE } from '../../../upstream/sse-reader.js';
 import { errorFromUpstream } from '../../../upstream/upstream-error.js';
 import { createModelResolver, modelIds } from '../../../plugin-kit/model-mapping.js';
 import { openaiOptions, type OpenAIOptions } from './options.js';
@@ -107,12 +105,7 @@ export class OpenAIBackend implements Backend {
     if (kind === 'other') {
       throw await unexpectedBody(response, { backend: this.name, url: redactUrl(this.#options.baseUrl), api: 'OpenAI-compatible API (usually ending in /v1)' });
     }
-    let sawDone = false;
-    const chunks = parseJSONEvents<ChatCompletionChunk>(readSSE(response.body), {
-      backend: this.name,
-      isDone: (data) => (sawDone = data.trim() === '[DONE]'),
-    });
-    return { kind: 'stream', events: translateOpenAIStream(chunks, { model: call.model, backend: this.name, sawDone: () => sawDone }) };
+    return { kind: 'stream', events: translateOpenAISSE(response.body, { model: call.model, backend: this.name }) };
   }
 
   #chatRequest(request: MessagesRequest, model: string): ChatCompletionRequest {
