@@ -6,8 +6,8 @@
 // proxy's CPU per request from its own process accounting, also in floors (JSON.parse, stringify
 // and SHA-256 of the body, timed in the proxy's process after each batch). Claude Code's captured request
 // (76 KB, 24 tools) is the body; the size scenarios grow it to 400 KB and 2 MB with a longer
-// conversation and shrink it to 10 KB. For scale, a plain node:http reference proxy and a byte
-// pass-through (bench/perf/) run the same scenarios. Writes bench/results/perf.json and perf.md.
+// conversation and shrink it to 10 KB. For scale, a plain node:http reference proxy, a byte
+// pass-through and a pass-through that parses each body (bench/perf/) run the same scenarios. Writes bench/results/perf.json and perf.md.
 // Run: npm run build && node --import tsx bench/perf.ts   (part of npm run bench)
 // BENCH_PERF_ROUNDS (default 5), BENCH_PERF_ONLY=<substring of a scenario name>.
 import { fork, type ChildProcess } from 'node:child_process';
@@ -313,7 +313,7 @@ if (ONLY === undefined) {
     [
       `# The proxy against the upstream called directly`,
       '',
-      `\`npm run build && node --import tsx bench/perf.ts\` on this ${meta.cores}-core machine, Node ${meta.node}, ${meta.date}: ${ROUNDS} rounds a scenario, direct, proxied and (for the proxy) pass-through batches alternating; medians over the rounds (range in brackets). The upstream answers at once; "miss" has the cache off for the backend (every request does the proxy's whole work), "hit" answers from the cache tier named. The floor is what any proxy does with the request at least (JSON.parse and JSON.stringify of it, SHA-256 of its bytes), timed in the proxy's process after each batch: CPU in floors stays comparable when the machine is busier or quieter (this one's speed varies by half over minutes). The pass-through (bench/perf/passthrough-process.mjs: the body's bytes forwarded, the answer piped back, nothing parsed) runs in the same rounds as the proxy: its CPU is the least any Node proxy costs here at that minute, and the proxy's CPU in pass-throughs compares what the proxy itself adds across machines and minutes.`,
+      `\`npm run build && node --import tsx bench/perf.ts\` on this ${meta.cores}-core machine, Node ${meta.node}, ${meta.date}: ${ROUNDS} rounds a scenario, direct, proxied and (for the proxy) pass-through batches alternating; medians over the rounds (range in brackets). The upstream answers at once; "miss" has the cache off for the backend (every request does the proxy's whole work), "hit" answers from the cache tier named. The floor is what any proxy does with the request at least (JSON.parse and JSON.stringify of it, SHA-256 of its bytes), timed in the proxy's process after each batch: CPU in floors stays comparable when the machine is busier or quieter (this one's speed varies by half over minutes). The pass-through (bench/perf/passthrough-process.mjs: the body's bytes forwarded, the answer piped back, nothing parsed) runs in the same rounds as the proxy: its CPU is the least any Node proxy costs here at that minute, and the proxy's CPU in pass-throughs compares what the proxy itself adds across machines and minutes. The parsing pass-through (bench/perf/parsing-process.mjs) does the floor's work on each request besides (parses, serialises and hashes the body, sends what it serialised): the least a proxy that reads its requests costs, at the concurrency it runs at.`,
       '',
       '| scenario | body KB | proxy CPU ms / request | in floors × floor ms | in pass-throughs × pass-through ms | throughput vs direct | added latency p50 / p99 ms | added first byte p50 ms | p50 direct / proxied ms |',
       '|---|---|---|---|---|---|---|---|---|',

@@ -243,6 +243,38 @@ describe('UpstreamClient', () => {
     await closed;
   });
 
+  it('reads the rest of a body its consumer left early, so the connection serves the next request', async () => {
+    let releaseRest = never;
+    const restAllowed = new Promise<void>((resolve) => (releaseRest = resolve));
+    let firstSocket: net.Socket | undefined;
+    const server = await serve((req, res) => {
+      if (req.url === '/stream') {
+        firstSocket = req.socket;
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: [DONE]\n\n');
+        void restAllowed.then(() => res.end('data: {"trailing":"usage"}\n\n'));
+        return;
+      }
+      res.end(req.socket === firstSocket ? 'same' : 'other');
+    });
+    const c = client(server.url);
+    const res = await c.request({ method: 'GET', path: '/stream' });
+    for await (const chunk of res.body) {
+      expect(Buffer.from(chunk).toString()).toContain('[DONE]');
+      break; // as an OpenAI stream's reader does at [DONE]
+    }
+    releaseRest();
+    // Until the rest is read, a request may go out on a new connection; once it is, the first one serves again.
+    const deadline = Date.now() + 10_000;
+    let answer = 'other';
+    while (answer !== 'same' && Date.now() < deadline) {
+      answer = await (await c.request({ method: 'GET', path: '/again' })).text();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(answer).toBe('same');
+    expect(firstSocket?.destroyed).toBe(false);
+  });
+
   it('aborts the upstream request before the response when the caller aborts', async () => {
     let upstreamClosed = never;
     const closed = new Promise<void>((resolve) => (upstreamClosed = resolve));
