@@ -4,7 +4,7 @@
 // Anthropic events by a plain loop. What llm-proxy costs above it is the cost of its features.
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
-import { answerFloor } from './floor.mjs';
+import { serveForBench } from './bench-server.mjs';
 
 const dist = process.env.BENCH_PROXY_DIST ?? new URL('../../dist', import.meta.url).pathname;
 const { toOpenAIRequest } = await import(`${dist}/src/openai/request.js`);
@@ -53,9 +53,4 @@ const server = createServer({ keepAlive: true, noDelay: true }, (req, res) => {
     res.end(sse('message_stop', {}));
   });
 });
-server.listen(0, '127.0.0.1', () => process.send({ url: `http://127.0.0.1:${server.address().port}` }));
-process.on('message', (message) => {
-  if (message === 'stats') process.send({ cpu: process.cpuUsage(), rss: process.memoryUsage.rss() });
-  answerFloor(message);
-  if (message === 'close') server.close(() => process.exit(0));
-});
+serveForBench(server);

@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../anthropic/types.js';
 import { ProxyError } from '../errors.js';
-import { parseJSONEvent } from '../upstream/json-stream.js';
+import { isDoneMarker, parseJSONEvent } from '../upstream/json-stream.js';
 import { SSESplitter } from '../upstream/sse-reader.js';
 import { upstreamErrorPayload } from './error-payload.js';
 import { estimateTokens, newId, stopReason, toAnthropicUsage } from './response.js';
@@ -265,30 +265,28 @@ export async function* translateOpenAIStream(chunks: AsyncIterable<ChatCompletio
 export async function* translateOpenAISSE(body: AsyncIterable<Uint8Array>, opts: StreamTranslatorOptions): AsyncIterable<StreamEvent> {
   const translator = new OpenAIStreamTranslator(opts);
   const splitter = new SSESplitter({ backend: opts.backend });
-  /** The events one server-sent event makes, or undefined for the end marker. */
+  let sawDone = false;
+  /** The events one server-sent event makes, or undefined at the end marker. */
   const eventsOf = (data: string): readonly StreamEvent[] | undefined => {
-    if (data.trim() === '[DONE]') return undefined;
+    if (isDoneMarker(data)) {
+      sawDone = true;
+      return undefined;
+    }
     const chunk = parseJSONEvent<ChatCompletionChunk>(data, opts.backend);
     return chunk === undefined ? NO_EVENTS : translator.push(chunk);
   };
-  let sawDone = false;
   read: for await (const bytes of body) {
     for (const { data } of splitter.push(bytes)) {
       const events = eventsOf(data);
-      if (!events) {
-        sawDone = true;
-        break read;
-      }
+      if (!events) break read;
       for (const event of events) yield event;
     }
   }
+  // What a clean end leaves unterminated (`data: [DONE]` without its blank line).
   if (!sawDone) {
     for (const { data } of splitter.end()) {
       const events = eventsOf(data);
-      if (!events) {
-        sawDone = true;
-        break;
-      }
+      if (!events) break;
       for (const event of events) yield event;
     }
   }

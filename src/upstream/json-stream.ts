@@ -1,6 +1,7 @@
 import { ProxyError } from '../errors.js';
 
-const isDoneDefault = (data: string): boolean => data.trim() === '[DONE]';
+/** An OpenAI-style stream's end marker, `data: [DONE]`. */
+export const isDoneMarker = (data: string): boolean => data.trim() === '[DONE]';
 
 /**
  * JSON.parse each event's data until the end marker (`[DONE]` by default). Events with empty
@@ -10,7 +11,7 @@ export async function* parseJSONEvents<T>(
   events: AsyncIterable<{ data: string }>,
   opts: { backend: string; isDone?: (data: string) => boolean },
 ): AsyncIterable<T> {
-  const isDone = opts.isDone ?? isDoneDefault;
+  const isDone = opts.isDone ?? isDoneMarker;
   for await (const { data } of events) {
     if (isDone(data)) return;
     const value = parseJSONEvent<T>(data, opts.backend);
